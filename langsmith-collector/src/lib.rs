@@ -1,0 +1,1 @@
+//! LangSmith-compatible local collector.

@@ -1,0 +1,301 @@
+//! `dotted_order`: the path from a trace's root to a run, as LangSmith sorts it.
+//!
+//! For each ancestor from the root down to the run itself, the segment is the
+//! run's start time as `YYYYMMDDTHHMMSSffffffZ` immediately followed by its id;
+//! segments are joined with `.`. The first id is the trace id, the last the
+//! run's own id, the one before it the parent's.
+
+use crate::time::{DOTTED_STAMP_LEN, Timestamp};
+use std::fmt;
+use uuid::Uuid;
+
+const ID_LEN: usize = 36;
+const SEGMENT_LEN: usize = DOTTED_STAMP_LEN + ID_LEN;
+
+/// The deepest dotted order accepted from outside (headers, wire data).
+pub const MAX_DEPTH: usize = 128;
+
+/// A validated `dotted_order`.
+///
+/// ```
+/// use langsmith_core::{DottedOrder, Timestamp};
+/// use uuid::Uuid;
+/// let root_id: Uuid = "0193d5a2-0000-7000-8000-000000000001".parse().unwrap();
+/// let root = DottedOrder::root(Timestamp::from_micros(1_767_323_045_678_901), root_id);
+/// assert_eq!(root.as_str(), "20260102T030405678901Z0193d5a2-0000-7000-8000-000000000001");
+/// let child_id: Uuid = "0193d5a2-0000-7000-8000-000000000064".parse().unwrap();
+/// let child = root.child(Timestamp::from_micros(1_767_323_045_678_906), child_id);
+/// assert_eq!(child.trace_id(), root_id);
+/// assert_eq!(child.parent_id(), Some(root_id));
+/// assert_eq!(child.run_id(), child_id);
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct DottedOrder(String);
+
+/// Why a string is not a valid `dotted_order`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DottedOrderError {
+    /// The string is empty.
+    Empty,
+    /// More than [`MAX_DEPTH`] segments.
+    TooDeep,
+    /// Segment `index` (0-based) is not `YYYYMMDDTHHMMSSffffffZ` + a UUID.
+    BadSegment {
+        /// Which segment, counted from the root.
+        index: usize,
+    },
+}
+
+impl fmt::Display for DottedOrderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DottedOrderError::Empty => f.write_str("empty dotted order"),
+            DottedOrderError::TooDeep => write!(f, "dotted order deeper than {MAX_DEPTH}"),
+            DottedOrderError::BadSegment { index } => {
+                write!(f, "dotted order segment {index} is not <YYYYMMDDTHHMMSSffffffZ><uuid>")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DottedOrderError {}
+
+impl DottedOrder {
+    /// The dotted order of a root run.
+    ///
+    /// ```
+    /// # use langsmith_core::{DottedOrder, Timestamp, uuid7};
+    /// let id = uuid7();
+    /// let d = DottedOrder::root(Timestamp::now(), id);
+    /// assert_eq!(d.trace_id(), id);
+    /// assert_eq!(d.parent_id(), None);
+    /// ```
+    pub fn root(start: Timestamp, id: Uuid) -> Self {
+        let mut s = String::with_capacity(SEGMENT_LEN);
+        push_segment(&mut s, start, id);
+        DottedOrder(s)
+    }
+
+    /// The dotted order of a child of this run. The caller clamps `start` to
+    /// be no earlier than the parent's (see [`DottedOrder::start_time`]).
+    ///
+    /// ```
+    /// # use langsmith_core::{DottedOrder, Timestamp, uuid7};
+    /// let root = DottedOrder::root(Timestamp::now(), uuid7());
+    /// let child = root.child(Timestamp::now(), uuid7());
+    /// assert_eq!(child.depth(), 2);
+    /// assert!(child.as_str().starts_with(root.as_str()));
+    /// ```
+    pub fn child(&self, start: Timestamp, id: Uuid) -> Self {
+        let mut s = String::with_capacity(self.0.len() + 1 + SEGMENT_LEN);
+        s.push_str(&self.0);
+        s.push('.');
+        push_segment(&mut s, start, id);
+        DottedOrder(s)
+    }
+
+    /// Parses and validates a dotted order (e.g. from a `langsmith-trace` header).
+    ///
+    /// ```
+    /// # use langsmith_core::DottedOrder;
+    /// let d = DottedOrder::parse("20260102T030405678901Z0193d5a2-0000-7000-8000-000000000001").unwrap();
+    /// assert_eq!(d.depth(), 1);
+    /// assert!(DottedOrder::parse("not-a-dotted-order").is_err());
+    /// ```
+    pub fn parse(s: &str) -> Result<Self, DottedOrderError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(DottedOrderError::Empty);
+        }
+        if s.len() > MAX_DEPTH * (SEGMENT_LEN + 1) {
+            return Err(DottedOrderError::TooDeep);
+        }
+        let mut n = 0;
+        for (index, seg) in s.split('.').enumerate() {
+            if index >= MAX_DEPTH {
+                return Err(DottedOrderError::TooDeep);
+            }
+            parse_segment(seg).ok_or(DottedOrderError::BadSegment { index })?;
+            n += 1;
+        }
+        debug_assert!(n > 0);
+        // Normalise the ids to lowercase so that ids compare as strings.
+        Ok(DottedOrder(s.to_ascii_lowercase().replace('z', "Z").replace('t', "T")))
+    }
+
+    /// The string form.
+    ///
+    /// ```
+    /// # use langsmith_core::{DottedOrder, Timestamp, uuid7};
+    /// let d = DottedOrder::root(Timestamp::from_micros(0), uuid7());
+    /// assert!(d.as_str().starts_with("19700101T000000000000Z"));
+    /// ```
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `(start time, run id)` of each run from the root down.
+    ///
+    /// ```
+    /// # use langsmith_core::{DottedOrder, Timestamp, uuid7};
+    /// let d = DottedOrder::root(Timestamp::from_micros(5), uuid7());
+    /// let segs: Vec<_> = d.segments().collect();
+    /// assert_eq!(segs[0].0, Timestamp::from_micros(5));
+    /// ```
+    pub fn segments(&self) -> impl Iterator<Item = (Timestamp, Uuid)> + '_ {
+        // Validated at construction; a segment that somehow fails is skipped.
+        self.0.split('.').filter_map(parse_segment)
+    }
+
+    /// Number of runs on the path (1 for a root).
+    ///
+    /// ```
+    /// # use langsmith_core::{DottedOrder, Timestamp, uuid7};
+    /// assert_eq!(DottedOrder::root(Timestamp::now(), uuid7()).depth(), 1);
+    /// ```
+    pub fn depth(&self) -> usize {
+        self.0.split('.').count()
+    }
+
+    fn last_segment(&self) -> &str {
+        self.0.rsplit('.').next().unwrap_or(&self.0)
+    }
+
+    fn id_of(seg: &str) -> Uuid {
+        parse_segment(seg).map(|(_, id)| id).unwrap_or_default()
+    }
+
+    /// The id of the root run: the trace id.
+    ///
+    /// ```
+    /// # use langsmith_core::{DottedOrder, Timestamp, uuid7};
+    /// let id = uuid7();
+    /// let d = DottedOrder::root(Timestamp::now(), id).child(Timestamp::now(), uuid7());
+    /// assert_eq!(d.trace_id(), id);
+    /// ```
+    pub fn trace_id(&self) -> Uuid {
+        Self::id_of(self.0.split('.').next().unwrap_or(&self.0))
+    }
+
+    /// The id of the run this dotted order belongs to (the last segment).
+    ///
+    /// ```
+    /// # use langsmith_core::{DottedOrder, Timestamp, uuid7};
+    /// let id = uuid7();
+    /// assert_eq!(DottedOrder::root(Timestamp::now(), id).run_id(), id);
+    /// ```
+    pub fn run_id(&self) -> Uuid {
+        Self::id_of(self.last_segment())
+    }
+
+    /// The start time in the last segment.
+    ///
+    /// ```
+    /// # use langsmith_core::{DottedOrder, Timestamp, uuid7};
+    /// let t = Timestamp::from_micros(123);
+    /// assert_eq!(DottedOrder::root(t, uuid7()).start_time(), t);
+    /// ```
+    pub fn start_time(&self) -> Timestamp {
+        parse_segment(self.last_segment())
+            .map(|(t, _)| t)
+            .unwrap_or(Timestamp::from_micros(0))
+    }
+
+    /// The id of the parent run (the segment before the last), if any.
+    ///
+    /// ```
+    /// # use langsmith_core::{DottedOrder, Timestamp, uuid7};
+    /// let root = DottedOrder::root(Timestamp::now(), uuid7());
+    /// assert_eq!(root.parent_id(), None);
+    /// ```
+    pub fn parent_id(&self) -> Option<Uuid> {
+        let mut it = self.0.rsplit('.');
+        it.next();
+        it.next().map(Self::id_of)
+    }
+}
+
+impl fmt::Display for DottedOrder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for DottedOrder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl std::str::FromStr for DottedOrder {
+    type Err = DottedOrderError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DottedOrder::parse(s)
+    }
+}
+
+fn push_segment(s: &mut String, start: Timestamp, id: Uuid) {
+    start.write_dotted_segment(s);
+    let mut buf = [0u8; ID_LEN];
+    s.push_str(id.hyphenated().encode_lower(&mut buf));
+}
+
+fn parse_segment(seg: &str) -> Option<(Timestamp, Uuid)> {
+    if seg.len() != SEGMENT_LEN || !seg.is_ascii() {
+        return None;
+    }
+    let (stamp, id) = seg.split_at(DOTTED_STAMP_LEN);
+    let t = Timestamp::parse_dotted_segment(&stamp.to_ascii_uppercase())?;
+    // 36 characters can only be the hyphenated form.
+    let id = Uuid::try_parse(id).ok()?;
+    Some((t, id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROOT: &str = "20260102T030405678901Z0193d5a2-0000-7000-8000-000000000001";
+
+    #[test]
+    fn python_child_vector() {
+        let root = DottedOrder::parse(ROOT).unwrap();
+        let child = root.child(
+            Timestamp::parse_rfc3339("2026-01-02T03:04:05.678906+00:00").unwrap(),
+            "0193d5a2-0000-7000-8000-000000000064".parse().unwrap(),
+        );
+        assert_eq!(
+            child.as_str(),
+            "20260102T030405678901Z0193d5a2-0000-7000-8000-000000000001.20260102T030405678906Z0193d5a2-0000-7000-8000-000000000064"
+        );
+        assert_eq!(child.parent_id(), Some(root.run_id()));
+        assert_eq!(DottedOrder::parse(child.as_str()).unwrap(), child);
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for bad in [
+            "",
+            ".",
+            "x",
+            &format!("{ROOT}."),
+            &format!(".{ROOT}"),
+            &format!("{ROOT}..{ROOT}"),
+            "20260102T030405678901Z0193d5a2000070008000000000000001xxxx",
+            "20261302T030405678901Z0193d5a2-0000-7000-8000-000000000001",
+            "20260102T030405678901Z{0193d5a2-0000-7000-8000-00000000001}",
+            "2026010éT030405678901Z0193d5a2-0000-7000-8000-000000000001",
+        ] {
+            assert!(DottedOrder::parse(bad).is_err(), "{bad:?} must be rejected");
+        }
+        let deep = vec![ROOT; MAX_DEPTH + 1].join(".");
+        assert_eq!(DottedOrder::parse(&deep), Err(DottedOrderError::TooDeep));
+    }
+
+    #[test]
+    fn uppercase_ids_are_normalised() {
+        let d = DottedOrder::parse(&ROOT.to_uppercase().replace("T03", "T03")).unwrap();
+        assert_eq!(d.as_str(), ROOT);
+    }
+}

@@ -1,0 +1,2 @@
+//! LangSmith tracing for Rust services.
+pub use langsmith_core::*;
