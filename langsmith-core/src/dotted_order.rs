@@ -53,7 +53,10 @@ impl fmt::Display for DottedOrderError {
             DottedOrderError::Empty => f.write_str("empty dotted order"),
             DottedOrderError::TooDeep => write!(f, "dotted order deeper than {MAX_DEPTH}"),
             DottedOrderError::BadSegment { index } => {
-                write!(f, "dotted order segment {index} is not <YYYYMMDDTHHMMSSffffffZ><uuid>")
+                write!(
+                    f,
+                    "dotted order segment {index} is not <YYYYMMDDTHHMMSSffffffZ><uuid>"
+                )
             }
         }
     }
@@ -121,7 +124,9 @@ impl DottedOrder {
         }
         debug_assert!(n > 0);
         // Normalise the ids to lowercase so that ids compare as strings.
-        Ok(DottedOrder(s.to_ascii_lowercase().replace('z', "Z").replace('t', "T")))
+        Ok(DottedOrder(
+            s.to_ascii_lowercase().replace('z', "Z").replace('t', "T"),
+        ))
     }
 
     /// The string form.

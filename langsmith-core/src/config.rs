@@ -1,0 +1,342 @@
+//! Configuration: the official SDKs' environment variables, overridable in code.
+
+use std::fmt;
+use std::time::Duration;
+
+/// The default LangSmith API endpoint.
+pub const DEFAULT_ENDPOINT: &str = "https://api.smith.langchain.com";
+/// The project runs go to when none is configured.
+pub const DEFAULT_PROJECT: &str = "default";
+
+/// An API key. Its `Debug` and `Display` never show the key.
+///
+/// ```
+/// use langsmith_core::ApiKey;
+/// let key = ApiKey::new("lsv2_secret");
+/// assert_eq!(format!("{key:?}"), "ApiKey(***)");
+/// assert_eq!(key.expose(), "lsv2_secret");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// Wraps a key.
+    ///
+    /// ```
+    /// let _ = langsmith_core::ApiKey::new("k");
+    /// ```
+    pub fn new(key: impl Into<String>) -> Self {
+        ApiKey(key.into())
+    }
+
+    /// The key itself, for the `x-api-key` header. Never log it.
+    ///
+    /// ```
+    /// assert_eq!(langsmith_core::ApiKey::new("k").expose(), "k");
+    /// ```
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(***)")
+    }
+}
+
+impl fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// A further endpoint every run is also written to (`LANGSMITH_RUNS_ENDPOINTS`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplicaEndpoint {
+    /// Base URL of that LangSmith.
+    pub api_url: String,
+    /// Its API key.
+    pub api_key: Option<ApiKey>,
+    /// Project to write to there; `None` keeps each run's own project.
+    pub project_name: Option<String>,
+}
+
+/// Tuning of the background exporter.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ExporterSettings {
+    /// Most runs waiting in the queue; more are dropped and counted.
+    pub queue_max_runs: usize,
+    /// Most bytes (serialized size estimate) waiting in the queue.
+    pub queue_max_bytes: usize,
+    /// Most runs in one request.
+    pub batch_max_runs: usize,
+    /// Most bytes in one request (before compression).
+    pub batch_max_bytes: usize,
+    /// How long a run may wait for companions before a batch is sent.
+    pub batch_interval: Duration,
+    /// A run still undelivered after this long is dropped and counted.
+    pub max_age: Duration,
+    /// Timeout of one HTTP request.
+    pub request_timeout: Duration,
+    /// Longest wait between retries.
+    pub max_backoff: Duration,
+    /// Whether to compress with zstd when the server allows it.
+    pub compression: bool,
+}
+
+impl Default for ExporterSettings {
+    fn default() -> Self {
+        ExporterSettings {
+            queue_max_runs: 100_000,
+            queue_max_bytes: 256 * 1024 * 1024,
+            batch_max_runs: 100,
+            batch_max_bytes: 20 * 1024 * 1024,
+            batch_interval: Duration::from_millis(100),
+            max_age: Duration::from_secs(10 * 60),
+            request_timeout: Duration::from_secs(30),
+            max_backoff: Duration::from_secs(10),
+            compression: true,
+        }
+    }
+}
+
+/// Everything a [`crate::Client`] is configured with.
+///
+/// ```
+/// use langsmith_core::Config;
+/// let cfg = Config::from_lookup(|name| match name {
+///     "LANGSMITH_PROJECT" => Some("shop".to_string()),
+///     "LANGCHAIN_API_KEY" => Some("legacy-key".to_string()),
+///     _ => None,
+/// });
+/// assert_eq!(cfg.project, "shop");
+/// assert_eq!(cfg.api_key.unwrap().expose(), "legacy-key");
+/// assert_eq!(cfg.tracing, None);
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// `LANGSMITH_API_KEY`.
+    pub api_key: Option<ApiKey>,
+    /// `LANGSMITH_ENDPOINT`, without a trailing slash.
+    pub endpoint: String,
+    /// `LANGSMITH_PROJECT`.
+    pub project: String,
+    /// `LANGSMITH_WORKSPACE_ID`, sent as `X-Tenant-Id`.
+    pub workspace_id: Option<String>,
+    /// `LANGSMITH_TRACING`: `Some(true)` on, `Some(false)` explicitly off,
+    /// `None` unset (new traces are not started, continued ones are).
+    pub tracing: Option<bool>,
+    /// `LANGSMITH_TRACING_SAMPLING_RATE`, 0.0 to 1.0.
+    pub sampling_rate: f64,
+    /// `LANGSMITH_HIDE_INPUTS`.
+    pub hide_inputs: bool,
+    /// `LANGSMITH_HIDE_OUTPUTS`.
+    pub hide_outputs: bool,
+    /// `LANGSMITH_HIDE_METADATA`.
+    pub hide_metadata: bool,
+    /// `LANGSMITH_RUNS_ENDPOINTS`: replicas every run is also written to.
+    pub replicas: Vec<ReplicaEndpoint>,
+    /// Exporter tuning.
+    pub exporter: ExporterSettings,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            api_key: None,
+            endpoint: DEFAULT_ENDPOINT.to_owned(),
+            project: DEFAULT_PROJECT.to_owned(),
+            workspace_id: None,
+            tracing: None,
+            sampling_rate: 1.0,
+            hide_inputs: false,
+            hide_outputs: false,
+            hide_metadata: false,
+            replicas: Vec::new(),
+            exporter: ExporterSettings::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the process environment (`LANGSMITH_*`, then legacy `LANGCHAIN_*`).
+    ///
+    /// ```
+    /// let cfg = langsmith_core::Config::from_env();
+    /// assert!(!cfg.endpoint.ends_with('/'));
+    /// ```
+    pub fn from_env() -> Self {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads configuration through `lookup` (e.g. a map in tests). Bad values
+    /// are reported with a warning and the default is kept.
+    ///
+    /// ```
+    /// let cfg = langsmith_core::Config::from_lookup(|k| (k == "LANGSMITH_TRACING").then(|| "true".into()));
+    /// assert_eq!(cfg.tracing, Some(true));
+    /// ```
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |name: &str| -> Option<String> {
+            let v = lookup(&format!("LANGSMITH_{name}"))
+                .or_else(|| lookup(&format!("LANGCHAIN_{name}")))?;
+            let v = v.trim().to_owned();
+            (!v.is_empty()).then_some(v)
+        };
+        let mut cfg = Config::default();
+        if let Some(k) = get("API_KEY") {
+            cfg.api_key = Some(ApiKey(k));
+        }
+        if let Some(e) = get("ENDPOINT") {
+            cfg.endpoint = e.trim_end_matches('/').to_owned();
+        }
+        if let Some(p) = get("PROJECT") {
+            cfg.project = p;
+        }
+        cfg.workspace_id = get("WORKSPACE_ID");
+        let tracing_var = get("TRACING").or_else(|| get("TRACING_V2"));
+        cfg.tracing = tracing_var.and_then(|v| parse_bool("LANGSMITH_TRACING", &v));
+        if let Some(r) = get("TRACING_SAMPLING_RATE") {
+            match r.parse::<f64>() {
+                Ok(x) if (0.0..=1.0).contains(&x) => cfg.sampling_rate = x,
+                _ => tracing::warn!(
+                    value = %r,
+                    "LANGSMITH_TRACING_SAMPLING_RATE must be a number from 0 to 1; sampling everything"
+                ),
+            }
+        }
+        for (name, slot) in [
+            ("HIDE_INPUTS", &mut cfg.hide_inputs),
+            ("HIDE_OUTPUTS", &mut cfg.hide_outputs),
+            ("HIDE_METADATA", &mut cfg.hide_metadata),
+        ] {
+            if let Some(v) = get(name) {
+                *slot = parse_bool(name, &v).unwrap_or(false);
+            }
+        }
+        if let Some(v) = get("RUNS_ENDPOINTS") {
+            cfg.replicas = parse_runs_endpoints(&v);
+        }
+        cfg
+    }
+}
+
+fn parse_bool(name: &str, v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => {
+            tracing::warn!(variable = name, value = %v, "not a boolean; ignored");
+            None
+        }
+    }
+}
+
+/// `LANGSMITH_RUNS_ENDPOINTS` as the official SDK reads it: either an object
+/// `{"<api_url>": "<api_key>", ...}` or a list of
+/// `{"api_url": ..., "api_key": ..., "project_name": ...}`.
+pub(crate) fn parse_runs_endpoints(v: &str) -> Vec<ReplicaEndpoint> {
+    use serde_json::Value;
+    let parsed: Value = match serde_json::from_str(v) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "LANGSMITH_RUNS_ENDPOINTS is not valid JSON; ignored");
+            return Vec::new();
+        }
+    };
+    let str_of = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    let mut out = Vec::new();
+    match parsed {
+        Value::Object(map) => {
+            for (url, key) in map {
+                out.push(ReplicaEndpoint {
+                    api_url: url.trim_end_matches('/').to_owned(),
+                    api_key: key.as_str().map(ApiKey::new),
+                    project_name: None,
+                });
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                match str_of(item.get("api_url")) {
+                    Some(url) => out.push(ReplicaEndpoint {
+                        api_url: url.trim_end_matches('/').to_owned(),
+                        api_key: str_of(item.get("api_key")).map(ApiKey::new),
+                        project_name: str_of(item.get("project_name")),
+                    }),
+                    None => {
+                        tracing::warn!("LANGSMITH_RUNS_ENDPOINTS entry without api_url; ignored")
+                    }
+                }
+            }
+        }
+        _ => tracing::warn!("LANGSMITH_RUNS_ENDPOINTS must be an object or a list; ignored"),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Config {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn langsmith_prefix_wins_over_legacy() {
+        let c = cfg(&[("LANGSMITH_PROJECT", "new"), ("LANGCHAIN_PROJECT", "old")]);
+        assert_eq!(c.project, "new");
+        let c = cfg(&[("LANGCHAIN_TRACING_V2", "true")]);
+        assert_eq!(c.tracing, Some(true));
+        let c = cfg(&[("LANGSMITH_TRACING", "false")]);
+        assert_eq!(c.tracing, Some(false));
+    }
+
+    #[test]
+    fn bad_values_keep_defaults() {
+        let c = cfg(&[
+            ("LANGSMITH_TRACING_SAMPLING_RATE", "2"),
+            ("LANGSMITH_TRACING", "maybe"),
+            ("LANGSMITH_ENDPOINT", "http://x:1/"),
+        ]);
+        assert_eq!(c.sampling_rate, 1.0);
+        assert_eq!(c.tracing, None);
+        assert_eq!(c.endpoint, "http://x:1");
+    }
+
+    #[test]
+    fn runs_endpoints_both_forms() {
+        let c = cfg(&[(
+            "LANGSMITH_RUNS_ENDPOINTS",
+            r#"{"http://a":"ka","http://b/":"kb"}"#,
+        )]);
+        assert_eq!(c.replicas.len(), 2);
+        assert_eq!(c.replicas[1].api_url, "http://b");
+        let c = cfg(&[(
+            "LANGSMITH_RUNS_ENDPOINTS",
+            r#"[{"api_url":"http://a","api_key":"k","project_name":"p"},{"nope":1}]"#,
+        )]);
+        assert_eq!(c.replicas.len(), 1);
+        assert_eq!(c.replicas[0].project_name.as_deref(), Some("p"));
+        assert!(
+            cfg(&[("LANGSMITH_RUNS_ENDPOINTS", "{")])
+                .replicas
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn api_key_never_in_debug() {
+        let c = cfg(&[("LANGSMITH_API_KEY", "lsv2_very_secret")]);
+        assert!(!format!("{c:?}").contains("very_secret"));
+    }
+}

@@ -1,0 +1,431 @@
+//! The run context (a run's identity) and the ambient "current run".
+//!
+//! The current run lives in a `tokio::task_local!`. Futures carry it through
+//! [`FutureExt::in_run`] (entered on every poll and while the inner future is
+//! dropped, like `tracing::Instrument`); synchronous code uses
+//! [`in_run_sync`]; spawned tasks get it through [`spawn`] or
+//! [`FutureExt::in_current_run`].
+
+use crate::client::Client;
+use crate::headers::{self, Baggage, IncomingContext, Outgoing, ReplicaHint};
+use crate::{DottedOrder, Timestamp};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use uuid::Uuid;
+
+tokio::task_local! {
+    static CURRENT: Option<RunContext>;
+}
+
+/// A run's identity: what children and outgoing headers need. Immutable and
+/// cheap to clone (one reference count).
+///
+/// ```
+/// use langsmith_core::{Client, MemorySink, RunTree};
+/// let client = Client::builder().sink(MemorySink::new()).build();
+/// let run = RunTree::new("root").client(client).start();
+/// let ctx = run.context().unwrap().clone();
+/// assert_eq!(ctx.trace_id(), ctx.id());
+/// assert_eq!(ctx.parent_id(), None);
+/// ```
+#[derive(Clone)]
+pub struct RunContext {
+    pub(crate) inner: Arc<ContextInner>,
+}
+
+pub(crate) struct ContextInner {
+    pub(crate) id: Uuid,
+    pub(crate) trace_id: Uuid,
+    pub(crate) parent_id: Option<Uuid>,
+    pub(crate) dotted_order: DottedOrder,
+    pub(crate) start_time: Timestamp,
+    pub(crate) project: Arc<str>,
+    /// Tags and metadata every descendant inherits (from baggage or scope).
+    pub(crate) inherited_tags: Arc<[String]>,
+    pub(crate) inherited_metadata: Arc<Map<String, Value>>,
+    /// This run's own tags and metadata merged over the inherited ones:
+    /// what its outgoing baggage carries.
+    pub(crate) tags: Arc<[String]>,
+    pub(crate) metadata: Arc<Map<String, Value>>,
+    pub(crate) sampled: bool,
+    pub(crate) client: Client,
+    pub(crate) foreign_baggage: Arc<[String]>,
+    pub(crate) replicas: Arc<[ReplicaHint]>,
+    /// The run lives in another process (continued from headers).
+    pub(crate) remote: bool,
+}
+
+impl fmt::Debug for RunContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunContext")
+            .field("id", &self.inner.id)
+            .field("trace_id", &self.inner.trace_id)
+            .field("dotted_order", &self.inner.dotted_order)
+            .field("project", &self.inner.project)
+            .field("sampled", &self.inner.sampled)
+            .field("remote", &self.inner.remote)
+            .finish()
+    }
+}
+
+impl RunContext {
+    /// The run id.
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let run = RunTree::new("r").client(Client::builder().sink(MemorySink::new()).build()).start();
+    /// let ctx = run.context().unwrap();
+    /// assert_eq!(ctx.id().get_version_num(), 7);
+    /// ```
+    pub fn id(&self) -> Uuid {
+        self.inner.id
+    }
+
+    /// The trace id (the root run's id).
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let run = RunTree::new("r").client(Client::builder().sink(MemorySink::new()).build()).start();
+    /// assert_eq!(run.context().unwrap().trace_id(), run.context().unwrap().id());
+    /// ```
+    pub fn trace_id(&self) -> Uuid {
+        self.inner.trace_id
+    }
+
+    /// The parent run's id.
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let run = RunTree::new("r").client(Client::builder().sink(MemorySink::new()).build()).start();
+    /// let child = run.child("c").start();
+    /// assert_eq!(child.context().unwrap().parent_id(), Some(run.context().unwrap().id()));
+    /// ```
+    pub fn parent_id(&self) -> Option<Uuid> {
+        self.inner.parent_id
+    }
+
+    /// The dotted order.
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let run = RunTree::new("r").client(Client::builder().sink(MemorySink::new()).build()).start();
+    /// assert_eq!(run.context().unwrap().dotted_order().depth(), 1);
+    /// ```
+    pub fn dotted_order(&self) -> &DottedOrder {
+        &self.inner.dotted_order
+    }
+
+    /// When the run started.
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let run = RunTree::new("r").client(Client::builder().sink(MemorySink::new()).build()).start();
+    /// assert!(run.context().unwrap().start_time() <= Timestamp::now());
+    /// ```
+    pub fn start_time(&self) -> Timestamp {
+        self.inner.start_time
+    }
+
+    /// The project the run goes to.
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let run = RunTree::new("r").project("p").client(Client::builder().sink(MemorySink::new()).build()).start();
+    /// assert_eq!(run.context().unwrap().project(), "p");
+    /// ```
+    pub fn project(&self) -> &str {
+        &self.inner.project
+    }
+
+    /// The run's tags (inherited ones first).
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let run = RunTree::new("r").tag("t").client(Client::builder().sink(MemorySink::new()).build()).start();
+    /// assert_eq!(run.context().unwrap().tags(), ["t"]);
+    /// ```
+    pub fn tags(&self) -> &[String] {
+        &self.inner.tags
+    }
+
+    /// The run's metadata (its own over the inherited).
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let run = RunTree::new("r").metadata("k", "v").client(Client::builder().sink(MemorySink::new()).build()).start();
+    /// assert_eq!(run.context().unwrap().metadata()["k"], "v");
+    /// ```
+    pub fn metadata(&self) -> &Map<String, Value> {
+        &self.inner.metadata
+    }
+
+    /// Whether this trace is recorded (head-based sampling).
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let run = RunTree::new("r").client(Client::builder().sink(MemorySink::new()).build()).start();
+    /// assert!(run.context().unwrap().is_sampled());
+    /// ```
+    pub fn is_sampled(&self) -> bool {
+        self.inner.sampled
+    }
+
+    /// Whether the run lives in another process (continued from headers).
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let run = RunTree::new("r").client(Client::builder().sink(MemorySink::new()).build()).start();
+    /// assert!(!run.context().unwrap().is_remote());
+    /// ```
+    pub fn is_remote(&self) -> bool {
+        self.inner.remote
+    }
+
+    /// The client runs under this context are sent through.
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let run = RunTree::new("r").project("p").client(Client::builder().sink(MemorySink::new()).build()).start();
+    /// let _client = run.context().unwrap().client();
+    /// ```
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// Replicas named in incoming baggage (project and field updates only).
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let run = RunTree::new("r").client(Client::builder().sink(MemorySink::new()).build()).start();
+    /// assert!(run.context().unwrap().replicas().is_empty());
+    /// ```
+    pub fn replicas(&self) -> &[ReplicaHint] {
+        &self.inner.replicas
+    }
+
+    /// The `langsmith-trace` and `baggage` values for a call made by this run.
+    /// An unsampled trace sends no `langsmith-trace`, only
+    /// `baggage: langsmith-sampled=0`, so that downstream services do not
+    /// start a new trace either.
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let run = RunTree::new("r").project("shop").client(Client::builder().sink(MemorySink::new()).build()).start();
+    /// let headers = run.context().unwrap().to_headers();
+    /// assert_eq!(headers.trace.as_deref(), Some(run.context().unwrap().dotted_order().as_str()));
+    /// assert_eq!(headers.baggage.as_deref(), Some("langsmith-project=shop"));
+    /// ```
+    pub fn to_headers(&self) -> Outgoing {
+        let inner = &self.inner;
+        let baggage = Baggage {
+            metadata: if inner.sampled {
+                (*inner.metadata).clone()
+            } else {
+                Map::new()
+            },
+            tags: if inner.sampled {
+                inner.tags.to_vec()
+            } else {
+                Vec::new()
+            },
+            project: inner.sampled.then(|| inner.project.to_string()),
+            sampled: (!inner.sampled).then_some(false),
+            replicas: if inner.sampled {
+                inner.replicas.to_vec()
+            } else {
+                Vec::new()
+            },
+            foreign: inner.foreign_baggage.to_vec(),
+        };
+        headers::emit(inner.sampled.then_some(&inner.dotted_order), &baggage)
+    }
+
+    /// Continues a trace from incoming headers (any `(name, value)` pairs,
+    /// names case-insensitive), the way `tracing_context(parent=headers)` does
+    /// in the Python SDK: runs started inside become children of the caller's
+    /// run. Returns `None` when the headers carry no LangSmith trace; bad
+    /// entries are skipped with a (rate-limited) warning and never fail.
+    ///
+    /// ```
+    /// use langsmith_core::{Client, MemorySink, RunContext};
+    /// let client = Client::builder().sink(MemorySink::new()).build();
+    /// let headers = [
+    ///     ("langsmith-trace", "20260102T030405678901Z0193d5a2-0000-7000-8000-000000000001"),
+    ///     ("baggage", "langsmith-project=shop,langsmith-tags=a"),
+    /// ];
+    /// let parent = RunContext::from_headers(headers, &client).unwrap();
+    /// assert_eq!(parent.id().to_string(), "0193d5a2-0000-7000-8000-000000000001");
+    /// assert_eq!(parent.project(), "shop");
+    /// ```
+    pub fn from_headers<I, K, V>(headers: I, client: &Client) -> Option<RunContext>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<[u8]>,
+    {
+        let parsed = headers::parse(headers);
+        for err in &parsed.errors {
+            crate::warn::header_problem(err);
+        }
+        RunContext::from_incoming(parsed.context, client, true)
+    }
+
+    /// Builds the remote parent from an already parsed [`IncomingContext`].
+    /// With `use_project` false a project named in baggage is ignored.
+    ///
+    /// ```
+    /// use langsmith_core::{Client, MemorySink, RunContext, headers::IncomingContext};
+    /// let client = Client::builder().sink(MemorySink::new()).build();
+    /// assert!(RunContext::from_incoming(IncomingContext::default(), &client, true).is_none());
+    /// ```
+    pub fn from_incoming(
+        incoming: IncomingContext,
+        client: &Client,
+        use_project: bool,
+    ) -> Option<RunContext> {
+        let IncomingContext { parent, baggage } = incoming;
+        let sampled = baggage.sampled != Some(false);
+        let dotted_order = match (parent, sampled) {
+            (Some(d), true) => d,
+            // No trace header but an explicit "not sampled": stay unsampled downstream.
+            (_, false) => DottedOrder::root(Timestamp::now(), crate::uuid7()),
+            (None, true) => return None,
+        };
+        let project: Arc<str> = match baggage.project {
+            Some(p) if use_project && !p.is_empty() => Arc::from(p),
+            _ => client.inner.project.clone(),
+        };
+        let tags: Arc<[String]> = Arc::from(baggage.tags);
+        let metadata = Arc::new(baggage.metadata);
+        Some(RunContext {
+            inner: Arc::new(ContextInner {
+                id: dotted_order.run_id(),
+                trace_id: dotted_order.trace_id(),
+                parent_id: dotted_order.parent_id(),
+                start_time: dotted_order.start_time(),
+                dotted_order,
+                project,
+                inherited_tags: tags.clone(),
+                inherited_metadata: metadata.clone(),
+                tags,
+                metadata,
+                sampled,
+                client: client.clone(),
+                foreign_baggage: Arc::from(baggage.foreign),
+                replicas: Arc::from(baggage.replicas),
+                remote: true,
+            }),
+        })
+    }
+}
+
+/// The current run's context, if any.
+///
+/// ```
+/// assert!(langsmith_core::current_run().is_none());
+/// ```
+pub fn current_run() -> Option<RunContext> {
+    CURRENT.try_with(|c| c.clone()).ok().flatten()
+}
+
+/// Runs `f` with `ctx` as the current run (synchronous code).
+///
+/// ```
+/// use langsmith_core::*;
+/// let client = Client::builder().sink(MemorySink::new()).build();
+/// let run = RunTree::new("r").client(client).start();
+/// let ctx = run.context().cloned();
+/// let seen = in_run_sync(ctx.clone(), || current_run().map(|c| c.id()));
+/// assert_eq!(seen, ctx.map(|c| c.id()));
+/// ```
+pub fn in_run_sync<R>(ctx: Option<RunContext>, f: impl FnOnce() -> R) -> R {
+    CURRENT.sync_scope(ctx, f)
+}
+
+pin_project_lite::pin_project! {
+    /// A future that runs inside a run context: the context is current on
+    /// every poll and while the inner future is dropped.
+    /// Made by [`FutureExt::in_run`].
+    #[must_use = "futures do nothing unless polled"]
+    pub struct InRun<F: Future> {
+        #[pin]
+        inner: tokio::task::futures::TaskLocalFuture<Option<RunContext>, F>,
+    }
+}
+
+impl<F: Future> Future for InRun<F> {
+    type Output = F::Output;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.project().inner.poll(cx)
+    }
+}
+
+impl<F: Future> fmt::Debug for InRun<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InRun")
+    }
+}
+
+/// Carries run contexts into futures.
+pub trait FutureExt: Future + Sized {
+    /// Runs this future with `ctx` as the current run.
+    ///
+    /// ```
+    /// use langsmith_core::*;
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let client = Client::builder().sink(MemorySink::new()).build();
+    /// let run = RunTree::new("r").client(client).start();
+    /// let ctx = run.context().cloned();
+    /// let seen = async { current_run().map(|c| c.id()) }.in_run(ctx.clone()).await;
+    /// assert_eq!(seen, ctx.map(|c| c.id()));
+    /// # }
+    /// ```
+    fn in_run(self, ctx: Option<RunContext>) -> InRun<Self> {
+        InRun {
+            inner: CURRENT.scope(ctx, self),
+        }
+    }
+
+    /// Captures the current run now and runs this future inside it later,
+    /// wherever it is polled (e.g. in a spawned task).
+    ///
+    /// ```
+    /// use langsmith_core::*;
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let fut = async { current_run().is_some() }.in_current_run();
+    /// assert!(!tokio::spawn(fut).await.unwrap());
+    /// # }
+    /// ```
+    fn in_current_run(self) -> InRun<Self> {
+        self.in_run(current_run())
+    }
+}
+
+impl<F: Future> FutureExt for F {}
+
+/// `tokio::spawn` that carries the current run into the new task (tokio's
+/// task-locals are not inherited otherwise).
+///
+/// ```
+/// use langsmith_core::*;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let client = Client::builder().sink(MemorySink::new()).build();
+/// let run = RunTree::new("r").client(client).start();
+/// let id = run.context().map(|c| c.id());
+/// let seen = async { spawn(async { current_run().map(|c| c.id()) }).await.unwrap() }
+///     .in_run(run.context().cloned())
+///     .await;
+/// assert_eq!(seen, id);
+/// # }
+/// ```
+pub fn spawn<F>(fut: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(fut.in_current_run())
+}
