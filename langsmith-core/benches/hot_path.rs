@@ -1,0 +1,3 @@
+//! Hot-path benchmark (being written).
+
+fn main() {}
