@@ -415,6 +415,22 @@ impl ClientBuilder {
         self
     }
 
+    /// Redacts inputs, outputs and metadata with `anonymizer` (see
+    /// [`crate::redact::Anonymizer`]) before they leave the process.
+    ///
+    /// ```
+    /// use langsmith_core::{Client, redact::Anonymizer};
+    /// let c = Client::builder().anonymizer(Anonymizer::with_defaults()).build();
+    /// # let _ = c;
+    /// ```
+    pub fn anonymizer(self, anonymizer: crate::redact::Anonymizer) -> Self {
+        let a = Arc::new(anonymizer);
+        let (b, c) = (a.clone(), a.clone());
+        self.hide_inputs(move |v| a.apply(v))
+            .hide_outputs(move |v| b.apply(v))
+            .hide_metadata(move |v| c.apply(v))
+    }
+
     /// Sends runs to `sink` instead of the background exporter (e.g. a
     /// [`crate::MemorySink`] in tests).
     ///
