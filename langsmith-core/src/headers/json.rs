@@ -84,17 +84,48 @@ pub(crate) fn format_f64(value: f64, buf: &mut FloatBuf) -> &[u8] {
         return &buf.bytes[..buf.len];
     }
     // Rust's `{:e}` gives the shortest round-tripping digits, like ryu:
-    // "d[.ddd]e[-]x".
+    // "d[.ddd]e[-]x". Where two shortest candidates are equally close, ryu
+    // takes the even one and Rust the upper one; Rust's exact formatting
+    // to the same number of digits rounds half to even, so prefer it when
+    // it differs and still reads back as the same value.
     let mut sci = [0u8; 40];
-    let sci_len = {
-        let mut cur = io::Cursor::new(&mut sci[..]);
-        if write!(cur, "{:e}", value.abs()).is_err() {
-            buf.extend(b"null");
-            return &buf.bytes[..buf.len];
-        }
-        usize::try_from(cur.position()).unwrap_or(0)
+    let Some(sci_len) = write_to(&mut sci, format_args!("{:e}", value.abs())) else {
+        buf.extend(b"null");
+        return &buf.bytes[..buf.len];
     };
-    let sci = &sci[..sci_len];
+    let digit_count = sci[..sci_len]
+        .iter()
+        .take_while(|&&b| b != b'e')
+        .filter(|b| b.is_ascii_digit())
+        .count();
+    let mut even = [0u8; 40];
+    if let Some(even_len) = write_to(
+        &mut even,
+        format_args!("{:.*e}", digit_count.saturating_sub(1), value.abs()),
+    ) {
+        let even = &even[..even_len];
+        if even != &sci[..sci_len]
+            && std::str::from_utf8(even)
+                .ok()
+                .and_then(|s| s.parse::<f64>().ok())
+                == Some(value.abs())
+        {
+            sci[..even_len].copy_from_slice(even);
+            return layout(&sci[..even_len], buf);
+        }
+    }
+    layout(&sci[..sci_len], buf)
+}
+
+/// Writes `args` into `out`; the number of bytes, or `None` if it did not fit.
+fn write_to(out: &mut [u8], args: std::fmt::Arguments<'_>) -> Option<usize> {
+    let mut cur = io::Cursor::new(out);
+    cur.write_fmt(args).ok()?;
+    usize::try_from(cur.position()).ok()
+}
+
+/// Lays out `d[.ddd]e[-]x` (the magnitude) after the sign already in `buf`.
+fn layout<'b>(sci: &[u8], buf: &'b mut FloatBuf) -> &'b [u8] {
     let e_pos = sci.iter().position(|&b| b == b'e').unwrap_or(sci.len());
     let (mantissa, exp) = sci.split_at(e_pos);
     let exp: i32 = std::str::from_utf8(exp.get(1..).unwrap_or_default())
@@ -166,6 +197,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::excessive_precision)] // exact binary values on purpose
     fn floats_like_orjson() {
         // orjson.dumps(v) for each v (langsmith 0.14.17's orjson).
         let cases: &[(f64, &str)] = &[
@@ -186,6 +218,10 @@ mod tests {
             (1e-6, "1e-6"),
             (123e-20, "1.23e-18"),
             (-1.5, "-1.5"),
+            // Ties between two shortest candidates: orjson takes the even one.
+            (-837128935158365.25, "-837128935158365.2"),
+            (928615192795.65625, "928615192795.6562"),
+            (9007199254740993.0, "9007199254740992.0"),
             (f64::NAN, "null"),
         ];
         for &(v, want) in cases {
