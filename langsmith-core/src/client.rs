@@ -525,10 +525,10 @@ static DEFAULT_CLIENT: RwLock<Option<Client>> = RwLock::new(None);
 /// assert!(!c.project().is_empty());
 /// ```
 pub fn default_client() -> Client {
-    if let Ok(g) = DEFAULT_CLIENT.read() {
-        if let Some(c) = g.as_ref() {
-            return c.clone();
-        }
+    if let Ok(g) = DEFAULT_CLIENT.read()
+        && let Some(c) = g.as_ref()
+    {
+        return c.clone();
     }
     let mut g = match DEFAULT_CLIENT.write() {
         Ok(g) => g,

@@ -66,14 +66,13 @@ async fn middle(x: u32) -> u32 {
             tokio::task::yield_now().await;
             let a = leaf(x).await;
             // Carried into a spawned task explicitly.
-            let b = spawn(async move {
+            spawn(async move {
                 traceable("spawned")
                     .call_async(async move { leaf(a).await })
                     .await
             })
             .await
-            .unwrap();
-            b
+            .unwrap()
         })
         .await
 }
