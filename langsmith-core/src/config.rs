@@ -84,6 +84,10 @@ pub struct ExporterSettings {
     pub max_backoff: Duration,
     /// Whether to compress with zstd when the server allows it.
     pub compression: bool,
+    /// When the last handle to the exporter is dropped, how long it may keep
+    /// sending what is still queued before giving up (dropping waits this long
+    /// at most, and returns at once when nothing is pending).
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for ExporterSettings {
@@ -98,6 +102,7 @@ impl Default for ExporterSettings {
             request_timeout: Duration::from_secs(30),
             max_backoff: Duration::from_secs(10),
             compression: true,
+            shutdown_timeout: Duration::from_secs(5),
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Delivery statistics of a sink.
 
 /// Counters of what happened to submitted runs. Every run handed to the
-/// exporter ends up counted exactly once as sent or under one of the drops.
+/// exporter ends up counted exactly once as sent or under one of the drops,
+/// so `queued + dropped_queue_full == sent + dropped() + pending` (read while
+/// nothing is being resolved, e.g. after a flush). With replica endpoints
+/// configured, each destination of a run counts once.
 ///
 /// ```
 /// let s = langsmith_core::Stats::default();
@@ -22,6 +25,8 @@ pub struct Stats {
     pub dropped_too_old: u64,
     /// Dropped because the server refused them for good (4xx other than 408/409/425/429).
     pub dropped_rejected: u64,
+    /// Dropped because one run alone was larger than the server accepts (413).
+    pub dropped_too_large: u64,
     /// Dropped because the exporter was shut down before delivering them.
     pub dropped_shutdown: u64,
     /// Requests that failed (each attempt that did not succeed).

@@ -1,20 +1,156 @@
-//! The background exporter (being written): ships runs to LangSmith.
+//! The background exporter: ships runs to LangSmith without ever blocking
+//! or failing the caller.
+//!
+//! - [`queue`]: what callers touch — a bounded inbox (by runs and by
+//!   estimated bytes, caps shared with everything held for retry), sequence
+//!   numbers, flush waiters, counters. `submit` never blocks.
+//! - [`worker`]: a dedicated thread with its own `current_thread` runtime
+//!   that batches, sends, retries and completes flushes.
+//! - [`batch`]: per-destination queues with create+update merging.
+//! - [`multipart`]: the request bodies, laid out like the Python SDK's.
+//! - [`transport`]: HTTP, `/info`, outcomes, `Retry-After`, backoff.
+//!
+//! Flush: every accepted op gets a sequence number; the worker publishes the
+//! watermark below which everything is resolved (delivered or dropped), and
+//! a flush completes when the watermark passes the number given out last
+//! before it was called.
+//!
+//! Shutdown: when the last handle (the last [`crate::Client`] clone) is
+//! dropped, the worker sends what is queued at once, for at most
+//! `ExporterSettings::shutdown_timeout`, then drops and counts the rest and
+//! stops; the drop waits for that (and returns at once when nothing is
+//! pending).
+
+mod batch;
+mod multipart;
+mod queue;
+mod transport;
+mod worker;
 
 use crate::config::Config;
 use crate::sink::{Completion, RunOp, Sink};
+use queue::Shared;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::ThreadId;
+use std::time::Duration;
+use transport::Destination;
 
-/// Starts the exporter for `config`.
+/// Starts the exporter for `config` on its own thread.
 pub(crate) fn start(config: &Config) -> Arc<dyn Sink> {
-    let _ = config;
-    Arc::new(Discard)
+    Arc::new(Exporter::start(config))
 }
 
-struct Discard;
+/// Where runs go: each replica endpoint (with its own key and project) when
+/// `LANGSMITH_RUNS_ENDPOINTS` names any — and then not the default endpoint,
+/// as the Python SDK does — else the configured endpoint.
+fn destinations(config: &Config) -> Vec<Destination> {
+    if config.replicas.is_empty() {
+        vec![Destination::new(
+            &config.endpoint,
+            config.api_key.as_ref(),
+            config.workspace_id.as_deref(),
+            None,
+        )]
+    } else {
+        config
+            .replicas
+            .iter()
+            .map(|r| Destination::new(&r.api_url, r.api_key.as_ref(), None, r.project_name.clone()))
+            .collect()
+    }
+}
 
-impl Sink for Discard {
-    fn submit(&self, _op: RunOp) {}
+/// The handle callers hold (through the client's `Arc<dyn Sink>`).
+#[derive(Debug)]
+pub(crate) struct Exporter {
+    shared: Arc<Shared>,
+    /// Done when the worker thread has finished.
+    exited: Completion,
+    worker: Option<ThreadId>,
+    shutdown_timeout: Duration,
+}
+
+impl Exporter {
+    pub(crate) fn start(config: &Config) -> Exporter {
+        let settings = config.exporter.clone();
+        let dests = destinations(config);
+        let shared = Arc::new(Shared::new(
+            settings.queue_max_runs,
+            settings.queue_max_bytes,
+            dests.len(),
+            settings.batch_max_runs,
+        ));
+        let (exited, exit_signal) = Completion::new();
+        let shutdown_timeout = settings.shutdown_timeout;
+        let worker_shared = shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("langsmith-exporter".into())
+            .spawn(move || {
+                let _exit_signal = exit_signal;
+                run_worker(worker_shared, settings, dests);
+            });
+        let worker = match spawned {
+            Ok(handle) => Some(handle.thread().id()),
+            Err(e) => {
+                tracing::error!(error = %e, "LangSmith: could not start the exporter thread; runs will be dropped");
+                shared.worker_gone.store(true, Ordering::Release);
+                None
+            }
+        };
+        Exporter {
+            shared,
+            exited,
+            worker,
+            shutdown_timeout,
+        }
+    }
+}
+
+fn run_worker(shared: Arc<Shared>, settings: crate::ExporterSettings, dests: Vec<Destination>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("langsmith-exporter")
+        .build();
+    let http = transport::http_client(settings.request_timeout);
+    match (runtime, http) {
+        (Ok(rt), Ok(http)) => {
+            let worker = worker::Worker::new(shared.clone(), settings, http, dests);
+            rt.block_on(worker.run());
+        }
+        (Err(e), _) => {
+            tracing::error!(error = %e, "LangSmith: could not start the exporter runtime; runs will be dropped")
+        }
+        (_, Err(e)) => {
+            tracing::error!(error = %e, "LangSmith: could not build the HTTP client; runs will be dropped")
+        }
+    }
+    shared.worker_gone.store(true, Ordering::Release);
+    shared.release_all_waiters();
+}
+
+impl Sink for Exporter {
+    fn submit(&self, op: RunOp) {
+        self.shared.submit(op);
+    }
+
     fn flush(&self) -> Completion {
-        Completion::done()
+        self.shared.flush()
+    }
+
+    fn stats(&self) -> crate::Stats {
+        self.shared.stats()
+    }
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::Release);
+        self.shared.notify.notify_one();
+        if self.worker.is_some() && self.worker != Some(std::thread::current().id()) {
+            // Bounded: the worker gives up at its own deadline.
+            self.exited
+                .wait_timeout(self.shutdown_timeout + Duration::from_millis(500));
+        }
     }
 }
