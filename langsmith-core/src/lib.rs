@@ -14,6 +14,7 @@ pub mod llm;
 mod merge;
 pub mod redact;
 mod run;
+pub mod server;
 mod sink;
 mod stats;
 mod time;

@@ -1,0 +1,610 @@
+//! [`ServerRun`]: the run of one request handled by a server.
+
+use super::options::Inner;
+use super::{RequestInfo, ServerOptions};
+use crate::context::ContextInner;
+use crate::headers::{self, BAGGAGE_HEADER, IncomingContext, TRACE_HEADER};
+use crate::run::RunRecord;
+use crate::{Client, DottedOrder, Run, RunContext, RunTree, Timestamp};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Longest run name made from a raw path (bytes, cut at a character boundary).
+const MAX_NAME_PATH: usize = 200;
+
+/// The run of one request on the server side: how it starts (continuing
+/// the caller's trace from `langsmith-trace`/`baggage`, or a new one), and
+/// how it ends (status, error, panic, cancellation). Framework adapters hold
+/// one per request and only translate; all decisions are made here.
+///
+/// Ending is idempotent: the first of [`finish`](Self::finish),
+/// [`panicked`](Self::panicked), [`cancelled`](Self::cancelled) and
+/// [`error`](Self::error) wins. Dropping a run that was not ended ends it as
+/// cancelled (the client hung up, or the response future or body was dropped).
+///
+/// ```
+/// use langsmith_core::server::{RequestInfo, ServerOptions, ServerRun};
+/// use langsmith_core::{Client, FutureExt, MemorySink};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let sink = MemorySink::new();
+/// let opts = ServerOptions::new().client(Client::builder().sink(sink.clone()).tracing(Some(true)).build());
+/// let headers = [("langsmith-trace", &b"20260102T030405678901Z0193d5a2-0000-7000-8000-000000000001"[..])];
+/// let req = RequestInfo::new("GET", "/users/7", &headers).route(Some("/users/{id}"));
+///
+/// let mut run = ServerRun::start(&opts, &req);
+/// // The handler runs inside the run's context.
+/// let status = async { 200 }.in_run(run.context().cloned()).await;
+/// run.first_byte();
+/// run.finish(status);
+///
+/// let rec = &sink.runs()[0];
+/// assert_eq!(rec.name, "GET /users/{id}");
+/// assert_eq!(rec.parent_run_id.unwrap().to_string(), "0193d5a2-0000-7000-8000-000000000001");
+/// assert_eq!(rec.inputs.as_ref().unwrap().get(), r#"{"method":"GET","route":"/users/{id}"}"#);
+/// assert_eq!(rec.outputs.as_ref().unwrap().get(), r#"{"status":200}"#);
+/// # }
+/// ```
+pub struct ServerRun {
+    run: Run,
+    status: Option<u16>,
+    record_status: bool,
+    started: Option<Instant>,
+    first_byte: bool,
+    ended: bool,
+}
+
+impl fmt::Debug for ServerRun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerRun")
+            .field("run", &self.run)
+            .field("status", &self.status)
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerRun {
+    /// Starts the run of request `req`:
+    ///
+    /// 1. Skipped ([`ServerOptions::skip_paths`], [`ServerOptions::skip_if`])
+    ///    or tracing switched off explicitly (`LANGSMITH_TRACING=false`,
+    ///    [`crate::set_tracing_enabled`]): no run and no context.
+    /// 2. `langsmith-trace` and `baggage` are read from the request headers.
+    ///    Bad entries are skipped with a rate-limited warning and never fail
+    ///    the request; without a usable `langsmith-trace` the request is
+    ///    handled as if no parent had been sent.
+    /// 3. The [`ServerOptions::decide`] hook, if any, may force or refuse tracing.
+    /// 4. Baggage `langsmith-sampled=0`: no run is recorded, but the request
+    ///    gets an unsampled context, so calls it makes downstream carry
+    ///    `langsmith-sampled=0` as well.
+    /// 5. A valid `langsmith-trace`: the run is the caller's child, with the
+    ///    baggage's metadata and tags merged in and its project used (unless
+    ///    [`ServerOptions::use_baggage_project`] is off). This happens even when
+    ///    `LANGSMITH_TRACING` is unset — the caller decided.
+    /// 6. Otherwise a new trace, when tracing is on, subject to the client's
+    ///    sampling rate and trace rules.
+    ///
+    /// The run is named `"{METHOD} {route}"` (e.g. `GET /users/{id}`) when
+    /// the route template is known. Otherwise it is `"{METHOD} {path}"` with
+    /// id-like path segments (numbers, UUIDs, long hex strings) replaced by
+    /// `{id}` and long paths cut, so that names stay few (LangSmith groups
+    /// runs by name); [`ServerOptions::name_with`] overrides this. Its inputs
+    /// are what [`RecordOptions`](super::RecordOptions) allows, e.g.
+    /// `{"method": "GET", "route": "/users/{id}"}`.
+    ///
+    /// ```
+    /// use langsmith_core::server::{RequestInfo, ServerOptions, ServerRun};
+    /// use langsmith_core::{Client, MemorySink};
+    /// let sink = MemorySink::new();
+    /// let opts = ServerOptions::new()
+    ///     .client(Client::builder().sink(sink.clone()).tracing(Some(true)).build())
+    ///     .skip_paths(["/health"]);
+    /// let none: [(&str, &[u8]); 0] = [];
+    /// assert!(ServerRun::start(&opts, &RequestInfo::new("GET", "/health", &none)).context().is_none());
+    ///
+    /// let mut run = ServerRun::start(&opts, &RequestInfo::new("DELETE", "/items/123", &none));
+    /// run.finish(204);
+    /// assert_eq!(sink.runs()[0].name, "DELETE /items/{id}");
+    /// assert_eq!(sink.runs()[0].parent_run_id, None);
+    /// ```
+    pub fn start(opts: &ServerOptions, req: &RequestInfo<'_>) -> ServerRun {
+        if opts.is_skipped(req) {
+            return ServerRun::untraced();
+        }
+        let client = opts.get_client();
+        if client.tracing_forbidden() {
+            return ServerRun::untraced();
+        }
+        let o = opts.inner();
+        let decision = o.decide.as_ref().and_then(|f| f(req));
+        let mut incoming = read_headers(req);
+        let unsampled = incoming.baggage.sampled == Some(false);
+
+        let run = match decision {
+            Some(false) => {
+                incoming.baggage.sampled = Some(false);
+                unsampled_run(incoming, client, o)
+            }
+            Some(true) if incoming.parent.is_none() || unsampled => {
+                forced_root(run_name(o, req), o, client)
+            }
+            _ if unsampled => unsampled_run(incoming, client, o),
+            _ => match RunContext::from_incoming(incoming, client, o.use_baggage_project) {
+                Some(parent) => builder(o, req, client).parent(&parent).start(),
+                None if decision == Some(true) || client.starts_traces() => {
+                    builder(o, req, client).start()
+                }
+                None => Run::inactive(),
+            },
+        };
+        let mut server_run = ServerRun {
+            record_status: o.record.status,
+            started: run.is_recording().then(Instant::now),
+            run,
+            status: None,
+            first_byte: false,
+            ended: false,
+        };
+        if server_run.run.is_recording() {
+            server_run.run.set_inputs(&Inputs::new(o, req));
+        }
+        server_run
+    }
+
+    /// A run that records nothing and has no context.
+    ///
+    /// ```
+    /// let run = langsmith_core::server::ServerRun::untraced();
+    /// assert!(run.context().is_none());
+    /// ```
+    pub fn untraced() -> ServerRun {
+        ServerRun {
+            run: Run::inactive(),
+            status: None,
+            record_status: false,
+            started: None,
+            first_byte: false,
+            ended: true,
+        }
+    }
+
+    /// The request's run context: put it into request extensions and run the
+    /// handler inside it ([`crate::FutureExt::in_run`]). `None` when the
+    /// request is not traced; an unsampled trace has a context (for
+    /// propagation) but records nothing.
+    ///
+    /// ```
+    /// assert!(langsmith_core::server::ServerRun::untraced().context().is_none());
+    /// ```
+    pub fn context(&self) -> Option<&RunContext> {
+        self.run.context()
+    }
+
+    /// Whether anything is recorded for this request.
+    ///
+    /// ```
+    /// assert!(!langsmith_core::server::ServerRun::untraced().is_recording());
+    /// ```
+    pub fn is_recording(&self) -> bool {
+        self.run.is_recording()
+    }
+
+    /// Whether the run has ended (always `true` for an untraced request).
+    ///
+    /// ```
+    /// assert!(langsmith_core::server::ServerRun::untraced().is_ended());
+    /// ```
+    pub fn is_ended(&self) -> bool {
+        self.ended
+    }
+
+    /// The underlying run, e.g. to add metadata or events before it ends.
+    ///
+    /// ```
+    /// let mut run = langsmith_core::server::ServerRun::untraced();
+    /// run.run_mut().add_metadata("tenant", "acme"); // a no-op when untraced
+    /// ```
+    pub fn run_mut(&mut self) -> &mut Run {
+        &mut self.run
+    }
+
+    /// The response status, once known.
+    ///
+    /// ```
+    /// let mut run = langsmith_core::server::ServerRun::untraced();
+    /// run.set_status(201);
+    /// assert_eq!(run.status(), Some(201));
+    /// ```
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// Records the response status when the response head is ready; the
+    /// run goes on until the body has been sent (then call
+    /// [`finish`](Self::finish)). Recorded as the output `{"status": N}`
+    /// unless [`RecordOptions::status`](super::RecordOptions::status) is off.
+    ///
+    /// ```
+    /// # use langsmith_core::server::*;
+    /// # use langsmith_core::{Client, MemorySink};
+    /// # let sink = MemorySink::new();
+    /// # let opts = ServerOptions::new().client(Client::builder().sink(sink.clone()).tracing(Some(true)).build());
+    /// # let none: [(&str, &[u8]); 0] = [];
+    /// let mut run = ServerRun::start(&opts, &RequestInfo::new("GET", "/", &none));
+    /// run.set_status(200);
+    /// run.cancelled(); // the client went away while the body was streaming
+    /// let rec = &sink.runs()[0];
+    /// assert_eq!(rec.outputs.as_ref().unwrap().get(), r#"{"status":200}"#);
+    /// assert_eq!(rec.error.as_deref(), Some(langsmith_core::CANCELLED));
+    /// ```
+    pub fn set_status(&mut self, status: u16) {
+        self.status = Some(status);
+        if self.record_status && !self.ended {
+            self.run.set_outputs(&StatusOutput { status });
+        }
+    }
+
+    /// Records the time to the first byte of the response body (once): the
+    /// metadata entry `time_to_first_byte_ms` and an event
+    /// `{"name": "first_byte", "time": ...}`.
+    ///
+    /// ```
+    /// # use langsmith_core::server::*;
+    /// # use langsmith_core::{Client, MemorySink};
+    /// # let sink = MemorySink::new();
+    /// # let opts = ServerOptions::new().client(Client::builder().sink(sink.clone()).tracing(Some(true)).build());
+    /// # let none: [(&str, &[u8]); 0] = [];
+    /// let mut run = ServerRun::start(&opts, &RequestInfo::new("GET", "/", &none));
+    /// run.first_byte();
+    /// run.first_byte(); // only the first counts
+    /// run.finish(200);
+    /// let rec = &sink.runs()[0];
+    /// assert!(rec.extra.metadata["time_to_first_byte_ms"].as_f64().unwrap() >= 0.0);
+    /// assert_eq!(rec.events.len(), 1);
+    /// ```
+    pub fn first_byte(&mut self) {
+        if self.first_byte || self.ended {
+            return;
+        }
+        self.first_byte = true;
+        if let Some(started) = self.started {
+            let ms = started.elapsed().as_micros() as f64 / 1000.0;
+            self.run.add_metadata("time_to_first_byte_ms", ms);
+            self.run.add_event(serde_json::json!({
+                "name": "first_byte",
+                "time": Timestamp::now(),
+            }));
+        }
+    }
+
+    /// Ends the run when the response has been sent in full. A 5xx status is
+    /// an error (`"HTTP 500 Internal Server Error"`); other statuses are not.
+    ///
+    /// ```
+    /// # use langsmith_core::server::*;
+    /// # use langsmith_core::{Client, MemorySink};
+    /// # let sink = MemorySink::new();
+    /// # let opts = ServerOptions::new().client(Client::builder().sink(sink.clone()).tracing(Some(true)).build());
+    /// # let none: [(&str, &[u8]); 0] = [];
+    /// let mut run = ServerRun::start(&opts, &RequestInfo::new("GET", "/", &none));
+    /// run.finish(503);
+    /// run.finish(200); // the first ending wins
+    /// assert_eq!(sink.runs()[0].error.as_deref(), Some("HTTP 503 Service Unavailable"));
+    /// ```
+    pub fn finish(&mut self, status: u16) {
+        if self.ended {
+            return;
+        }
+        self.set_status(status);
+        let error = (status >= 500).then(|| status_error(status));
+        self.end(error);
+    }
+
+    /// Ends the run as failed by a panic in the handler (`"panicked: {msg}"`);
+    /// see [`panic_message`](super::panic_message).
+    ///
+    /// ```
+    /// # use langsmith_core::server::*;
+    /// # use langsmith_core::{Client, MemorySink};
+    /// # let sink = MemorySink::new();
+    /// # let opts = ServerOptions::new().client(Client::builder().sink(sink.clone()).tracing(Some(true)).build());
+    /// # let none: [(&str, &[u8]); 0] = [];
+    /// let mut run = ServerRun::start(&opts, &RequestInfo::new("GET", "/", &none));
+    /// run.panicked("index out of bounds");
+    /// assert_eq!(sink.runs()[0].error.as_deref(), Some("panicked: index out of bounds"));
+    /// ```
+    pub fn panicked(&mut self, msg: impl fmt::Display) {
+        if !self.ended {
+            self.end(Some(format!("panicked: {msg}")));
+        }
+    }
+
+    /// Ends the run as cancelled ([`crate::CANCELLED`]): the client hung up,
+    /// or the response future or body was dropped before it finished.
+    ///
+    /// ```
+    /// # use langsmith_core::server::*;
+    /// # use langsmith_core::{Client, MemorySink};
+    /// # let sink = MemorySink::new();
+    /// # let opts = ServerOptions::new().client(Client::builder().sink(sink.clone()).tracing(Some(true)).build());
+    /// # let none: [(&str, &[u8]); 0] = [];
+    /// let run = ServerRun::start(&opts, &RequestInfo::new("GET", "/", &none));
+    /// drop(run); // same as run.cancelled()
+    /// assert_eq!(sink.runs()[0].error.as_deref(), Some("Cancelled"));
+    /// ```
+    pub fn cancelled(&mut self) {
+        if !self.ended {
+            self.end(Some(crate::CANCELLED.to_owned()));
+        }
+    }
+
+    /// Ends the run with an error, e.g. the response body stream failed.
+    ///
+    /// ```
+    /// # use langsmith_core::server::*;
+    /// # use langsmith_core::{Client, MemorySink};
+    /// # let sink = MemorySink::new();
+    /// # let opts = ServerOptions::new().client(Client::builder().sink(sink.clone()).tracing(Some(true)).build());
+    /// # let none: [(&str, &[u8]); 0] = [];
+    /// let mut run = ServerRun::start(&opts, &RequestInfo::new("GET", "/", &none));
+    /// run.set_status(200);
+    /// run.error("body stream: connection reset");
+    /// assert_eq!(sink.runs()[0].error.as_deref(), Some("body stream: connection reset"));
+    /// ```
+    pub fn error(&mut self, msg: impl fmt::Display) {
+        if !self.ended {
+            self.end(Some(msg.to_string()));
+        }
+    }
+
+    fn end(&mut self, error: Option<String>) {
+        self.ended = true;
+        if let Some(e) = error {
+            self.run.set_error(e);
+        }
+        self.run.finish(None);
+    }
+}
+
+impl Drop for ServerRun {
+    fn drop(&mut self) {
+        if !self.ended {
+            if std::thread::panicking() {
+                self.end(Some("panicked".to_owned()));
+            } else {
+                self.cancelled();
+            }
+        }
+    }
+}
+
+/// Reads `langsmith-trace` and `baggage` (only those headers are looked at).
+fn read_headers(req: &RequestInfo<'_>) -> IncomingContext {
+    let mut ours: Vec<(&str, &[u8])> = Vec::new();
+    req.headers.for_each_header(&mut |name, value| {
+        if name.eq_ignore_ascii_case(TRACE_HEADER) || name.eq_ignore_ascii_case(BAGGAGE_HEADER) {
+            ours.push((name, value));
+        }
+    });
+    if ours.is_empty() {
+        return IncomingContext::default();
+    }
+    let parsed = headers::parse(ours);
+    for err in &parsed.errors {
+        crate::warn::header_problem(err);
+    }
+    parsed.context
+}
+
+fn builder(o: &Inner, req: &RequestInfo<'_>, client: &Client) -> crate::RunBuilder {
+    RunTree::new(run_name(o, req))
+        .client(client.clone())
+        .run_type(o.run_type)
+        .tags(o.tags.iter().cloned())
+        .metadata_map(o.metadata.clone())
+}
+
+/// A context that records nothing but tells downstream `langsmith-sampled=0`.
+fn unsampled_run(incoming: IncomingContext, client: &Client, o: &Inner) -> Run {
+    Run {
+        ctx: RunContext::from_incoming(incoming, client, o.use_baggage_project),
+        rec: None,
+        posted: false,
+    }
+}
+
+/// A new trace that is recorded whatever sampling says (the decision hook
+/// asked for it).
+fn forced_root(name: String, o: &Inner, client: &Client) -> Run {
+    let id = crate::uuid7();
+    let start = Timestamp::now();
+    let dotted = DottedOrder::root(start, id);
+    let project = client.inner.project.clone();
+    let none: Arc<[String]> = Arc::from(Vec::new());
+    let tags: Arc<[String]> = Arc::from(o.tags.clone());
+    let mut rec = Box::new(RunRecord::new(
+        id,
+        name,
+        o.run_type,
+        start,
+        dotted.clone(),
+        None,
+        project.clone(),
+    ));
+    rec.tags = o.tags.clone();
+    rec.extra.metadata = o.metadata.clone();
+    let ctx = RunContext {
+        inner: Arc::new(ContextInner {
+            id,
+            trace_id: id,
+            parent_id: None,
+            dotted_order: dotted,
+            start_time: start,
+            project,
+            inherited_tags: none.clone(),
+            inherited_metadata: Arc::new(Map::new()),
+            tags,
+            metadata: Arc::new(o.metadata.clone()),
+            sampled: true,
+            client: client.clone(),
+            foreign_baggage: none.clone(),
+            replicas: Arc::from(Vec::new()),
+            remote: false,
+        }),
+    };
+    Run {
+        ctx: Some(ctx),
+        rec: Some(rec),
+        posted: false,
+    }
+}
+
+fn run_name(o: &Inner, req: &RequestInfo<'_>) -> String {
+    if let Some(f) = &o.name {
+        return f(req);
+    }
+    match req.route {
+        Some(route) => format!("{} {}", req.method, route),
+        None => format!("{} {}", req.method, path_template(req.path)),
+    }
+}
+
+/// The path with id-like segments replaced by `{id}`, cut to
+/// [`MAX_NAME_PATH`] bytes.
+///
+/// ```text
+/// /users/42/orders/0193d5a2-0000-7000-8000-000000000001 -> /users/{id}/orders/{id}
+/// ```
+pub(crate) fn path_template(path: &str) -> Cow<'_, str> {
+    let path = cut(path, MAX_NAME_PATH);
+    if !path.split('/').any(is_id_like) {
+        return Cow::Borrowed(path);
+    }
+    let mut out = String::with_capacity(path.len());
+    for (i, seg) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(if is_id_like(seg) { "{id}" } else { seg });
+    }
+    Cow::Owned(out)
+}
+
+fn is_id_like(seg: &str) -> bool {
+    if seg.is_empty() {
+        return false;
+    }
+    let b = seg.as_bytes();
+    let digits = b.iter().all(u8::is_ascii_digit);
+    let hex = b.len() >= 16 && b.iter().all(|c| c.is_ascii_hexdigit() || *c == b'-');
+    digits || hex
+}
+
+fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+fn status_error(status: u16) -> String {
+    match reason_phrase(status) {
+        Some(reason) => format!("HTTP {status} {reason}"),
+        None => format!("HTTP {status}"),
+    }
+}
+
+/// Canonical reason phrases of the 5xx statuses (the only ones that become errors).
+fn reason_phrase(status: u16) -> Option<&'static str> {
+    Some(match status {
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        506 => "Variant Also Negotiates",
+        507 => "Insufficient Storage",
+        508 => "Loop Detected",
+        510 => "Not Extended",
+        511 => "Network Authentication Required",
+        _ => return None,
+    })
+}
+
+#[derive(Serialize)]
+struct StatusOutput {
+    status: u16,
+}
+
+/// A server run's inputs, as far as [`RecordOptions`](super::RecordOptions) allows.
+#[derive(Serialize)]
+struct Inputs<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    headers: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_ip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_agent: Option<Cow<'a, str>>,
+}
+
+impl<'a> Inputs<'a> {
+    fn new(o: &Inner, req: &RequestInfo<'a>) -> Self {
+        let r = &o.record;
+        let headers = (!r.headers.is_empty()).then(|| {
+            let mut map = Map::new();
+            req.headers.for_each_header(&mut |name, value| {
+                let name = name.to_ascii_lowercase();
+                if !r.headers.contains(&name)
+                    || super::NEVER_RECORDED_HEADERS.contains(&name.as_str())
+                {
+                    return;
+                }
+                let value = String::from_utf8_lossy(value);
+                match map.get_mut(&name) {
+                    Some(Value::String(prev)) => {
+                        prev.push_str(", ");
+                        prev.push_str(&value);
+                    }
+                    _ => {
+                        map.insert(name, Value::String(value.into_owned()));
+                    }
+                }
+            });
+            map
+        });
+        Inputs {
+            method: r.method.then_some(req.method),
+            route: if r.route { req.route } else { None },
+            path: r.path.then_some(req.path),
+            query: if r.query { req.query } else { None },
+            headers,
+            client_ip: if r.client_ip {
+                req.client_ip.map(|ip| ip.to_string())
+            } else {
+                None
+            },
+            user_agent: if r.user_agent {
+                req.header("user-agent").map(String::from_utf8_lossy)
+            } else {
+                None
+            },
+        }
+    }
+}
