@@ -1,0 +1,105 @@
+//! One trace across languages: runs made by this SDK and by the official
+//! Python SDK land in one tree in the collector.
+#![cfg(feature = "reqwest")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use langsmith::reqwest::LangSmithMiddleware;
+use langsmith::reqwest::reqwest_middleware::{ClientBuilder, reqwest};
+use langsmith::*;
+use langsmith_collector::{Collector, StoredRun};
+use std::time::Duration;
+
+fn exporter_client(url: &str, project: &str) -> Client {
+    Client::builder()
+        .config(Config::default())
+        .endpoint(url)
+        .api_key("test")
+        .project(project)
+        .tracing(Some(true))
+        .build()
+}
+
+fn by_name<'a>(runs: &'a [StoredRun], name: &str) -> &'a StoredRun {
+    runs.iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("no run named {name} in {runs:#?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_client_to_python_fastapi_service_is_one_tree() {
+    let Some(py) = support::python() else { return };
+    let collector = Collector::builder().start().unwrap();
+    let url = collector.url();
+    let project = format!("xlang-{}", uuid7());
+    let (_service, port) = support::start_python_server(
+        &py,
+        "fastapi_service.py",
+        &[
+            ("LANGSMITH_ENDPOINT", &url),
+            ("LANGSMITH_API_KEY", "test"),
+            ("LANGSMITH_TRACING", "true"),
+            ("LANGSMITH_PROJECT", "python-side-default"),
+        ],
+    );
+    let client = exporter_client(&url, &project);
+    let http = ClientBuilder::new(reqwest::Client::new())
+        .with(LangSmithMiddleware::new())
+        .build();
+    let (trace_id, body) = traceable("rust_agent")
+        .client(client.clone())
+        .metadata("tenant", "acme")
+        .tag("e2e")
+        .call_async(async {
+            let body = http
+                .get(format!("http://127.0.0.1:{port}/answer?q=hi"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            (current_run().unwrap().trace_id(), body)
+        })
+        .await;
+    assert_eq!(body, r#"{"answer":"HI"}"#);
+    client.flush().await;
+
+    let runs = support::eventually(Duration::from_secs(60), || {
+        let t = collector.trace(trace_id);
+        (t.len() >= 3 && t.iter().all(|r| r.end_time.is_some())).then_some(t)
+    })
+    .unwrap_or_else(|| panic!("3 ended runs in trace {trace_id}: {:#?}", collector.runs()));
+    assert_eq!(runs.len(), 3, "{runs:#?}");
+    let root = by_name(&runs, "rust_agent");
+    let handler = by_name(&runs, "py_handler");
+    let child = by_name(&runs, "py_child");
+    assert_eq!(root.parent_run_id, None);
+    assert_eq!(handler.parent_run_id, Some(root.id));
+    assert_eq!(child.parent_run_id, Some(handler.id));
+    for r in &runs {
+        assert_eq!(r.trace_id, root.id);
+        // The caller's project, tags and metadata travel in baggage.
+        assert_eq!(r.session_name, project, "{}", r.name);
+        assert!(
+            r.tags.contains(&"e2e".to_string()),
+            "{} tags {:?}",
+            r.name,
+            r.tags
+        );
+        assert_eq!(r.extra["metadata"]["tenant"], "acme", "{}", r.name);
+    }
+    assert!(
+        handler
+            .dotted_order
+            .starts_with(&format!("{}.", root.dotted_order))
+    );
+    assert!(
+        child
+            .dotted_order
+            .starts_with(&format!("{}.", handler.dotted_order))
+    );
+    assert_eq!(child.outputs["answer"], "HI");
+    assert_eq!(child.run_type, "tool");
+}
