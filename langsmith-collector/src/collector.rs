@@ -17,9 +17,19 @@ use crate::store::{Store, StoreError};
 
 /// The batch size the official SDKs use by default (20 MiB); `/info`
 /// advertises it (or the body limit, if lower).
+///
+/// ```
+/// assert_eq!(langsmith_collector::SDK_SIZE_LIMIT_BYTES, 20_971_520);
+/// ```
 pub const SDK_SIZE_LIMIT_BYTES: usize = 20 * 1024 * 1024;
 
-/// The default request body limit: comfortably above what the SDKs send.
+/// The default request body limit: comfortably above what the SDKs send
+/// ([`SDK_SIZE_LIMIT_BYTES`]).
+///
+/// ```
+/// use langsmith_collector::{DEFAULT_BODY_LIMIT, SDK_SIZE_LIMIT_BYTES};
+/// assert!(DEFAULT_BODY_LIMIT > SDK_SIZE_LIMIT_BYTES);
+/// ```
 pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
 /// Why a collector could not start.

@@ -18,7 +18,11 @@ use std::fmt;
 const MAX_BOUNDARY_LEN: usize = 200;
 /// Longest header block of one part.
 const MAX_HEADER_BLOCK: usize = 16 * 1024;
-/// Most parts accepted in one body.
+/// Most parts accepted in one body; more is [`MultipartError::TooManyParts`].
+///
+/// ```
+/// assert!(langsmith_collector::multipart::MAX_PARTS >= 100_000);
+/// ```
 pub const MAX_PARTS: usize = 200_000;
 
 /// One part of a multipart body, borrowing its data from the body.
