@@ -1252,3 +1252,24 @@ fn outgoing_iter_order() {
         [("langsmith-trace", T1), ("baggage", "langsmith-project=p")]
     );
 }
+
+#[test]
+fn foreign_entries_set_by_code_cannot_break_the_header() {
+    let b = Baggage {
+        project: Some("p".into()),
+        foreign: vec![
+            "ok=1".into(),
+            "evil=1\r\nX-Injected: yes".into(),
+            "two=1,three=2".into(),
+            "caf\u{e9}=1".into(),
+            "noequals".into(),
+            String::new(),
+            "last=2;prop".into(),
+        ],
+        ..Baggage::default()
+    };
+    assert_eq!(
+        b.encode().as_deref(),
+        Some("langsmith-project=p,ok=1,last=2;prop")
+    );
+}

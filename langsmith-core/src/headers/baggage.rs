@@ -46,7 +46,8 @@ impl Baggage {
     /// Empty ones are left out. The first three are byte-identical to the
     /// Python SDK's `RunTree.to_headers()`. A `langsmith-address` entry in
     /// `foreign` is left out when a project is sent (the two are
-    /// alternatives; a receiver refuses a header with both).
+    /// alternatives; a receiver refuses a header with both). Foreign entries
+    /// that are not valid W3C list members in printable ASCII are left out.
     ///
     /// ```
     /// use langsmith_core::headers::Baggage;
@@ -109,10 +110,13 @@ impl Baggage {
             out.push('0');
         }
         for entry in &self.foreign {
+            let key = member_key(entry);
             // Never a project and an address together: a receiver would
             // refuse to join the trace. Our project is where our run went.
-            let dropped_address = has_project && member_key(entry) == ADDRESS;
-            if !entry.is_empty() && !dropped_address {
+            let dropped_address = has_project && key == ADDRESS;
+            // Entries set by code are checked like incoming ones, so that the
+            // header value stays valid (no CR/LF, no non-ASCII, no `,`).
+            if valid_foreign(key, entry) && !entry.contains(',') && !dropped_address {
                 if !out.is_empty() {
                     out.push(',');
                 }
@@ -218,6 +222,7 @@ fn is_tchar(b: u8) -> bool {
 /// a token key and printable ASCII throughout.
 fn valid_foreign(key: &str, entry: &str) -> bool {
     !key.is_empty()
+        && entry.contains('=')
         && key.bytes().all(is_tchar)
         && entry
             .bytes()
