@@ -42,12 +42,14 @@ impl Stats {
     /// let mut s = langsmith_core::Stats::default();
     /// s.dropped_queue_full = 2;
     /// s.dropped_too_old = 1;
-    /// assert_eq!(s.dropped(), 3);
+    /// s.dropped_too_large = 1;
+    /// assert_eq!(s.dropped(), 4);
     /// ```
     pub fn dropped(&self) -> u64 {
         self.dropped_queue_full
             + self.dropped_too_old
             + self.dropped_rejected
+            + self.dropped_too_large
             + self.dropped_shutdown
     }
 }

@@ -121,16 +121,15 @@ impl PendingQueue {
     pub(crate) fn push_update(&mut self, run: Box<RunRecord>, seq: u64, bytes: u64, now: Instant) {
         if let Some(&serial) = self.open_posts.get(&run.id) {
             let idx = serial.wrapping_sub(self.front_serial) as usize;
-            if let Some(item) = self.items.get_mut(idx) {
-                if let Kind::Post(create) = &mut item.kind {
-                    if create.id == run.id {
-                        merge_update(create, *run);
-                        item.seqs.push(seq);
-                        item.bytes += bytes;
-                        self.bytes += bytes;
-                        return;
-                    }
-                }
+            if let Some(item) = self.items.get_mut(idx)
+                && let Kind::Post(create) = &mut item.kind
+                && create.id == run.id
+            {
+                merge_update(create, *run);
+                item.seqs.push(seq);
+                item.bytes += bytes;
+                self.bytes += bytes;
+                return;
             }
             // Stale entry (cannot happen if the bookkeeping is right): forget it.
             self.open_posts.remove(&run.id);
@@ -154,10 +153,10 @@ impl PendingQueue {
         let serial = self.front_serial;
         self.front_serial += 1;
         self.bytes = self.bytes.saturating_sub(item.bytes);
-        if let Kind::Post(run) = &item.kind {
-            if self.open_posts.get(&run.id) == Some(&serial) {
-                self.open_posts.remove(&run.id);
-            }
+        if let Kind::Post(run) = &item.kind
+            && self.open_posts.get(&run.id) == Some(&serial)
+        {
+            self.open_posts.remove(&run.id);
         }
         Some(item)
     }
@@ -226,8 +225,9 @@ impl Batch {
         if !self.items.iter().any(|i| i.since < deadline) {
             return Vec::new();
         }
-        let (old, keep): (Vec<Item>, Vec<Item>) =
-            std::mem::take(&mut self.items).into_iter().partition(|i| i.since < deadline);
+        let (old, keep): (Vec<Item>, Vec<Item>) = std::mem::take(&mut self.items)
+            .into_iter()
+            .partition(|i| i.since < deadline);
         self.items = keep;
         self.request = None;
         old
@@ -308,7 +308,12 @@ mod tests {
         assert_eq!(q.len(), 1);
         let mut batch = Batch::new(q.take_all());
         assert!(batch.take_older_than(t0).is_empty());
-        assert_eq!(batch.take_older_than(t1 + std::time::Duration::from_secs(1)).len(), 1);
+        assert_eq!(
+            batch
+                .take_older_than(t1 + std::time::Duration::from_secs(1))
+                .len(),
+            1
+        );
         assert!(batch.items.is_empty());
     }
 }

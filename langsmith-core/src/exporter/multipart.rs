@@ -21,8 +21,8 @@
 //! set). Inputs and outputs are written as the caller serialized them.
 
 use super::batch::{Item, Kind};
-use crate::run::{Feedback, RunRecord, RunType};
 use crate::Timestamp;
+use crate::run::{Feedback, RunRecord, RunType};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use std::io::Write;
@@ -164,6 +164,11 @@ impl MultipartWriter {
         self.buf.truncate(len);
     }
 
+    /// Length of the closing delimiter [`finish`](Self::finish) adds.
+    pub(crate) fn closing_len(&self) -> usize {
+        self.boundary.len() + 6
+    }
+
     /// The `Content-Type` header value.
     pub(crate) fn content_type(&self) -> String {
         format!("multipart/form-data; boundary={}", self.boundary)
@@ -212,7 +217,6 @@ impl MultipartWriter {
 
     fn raw_part(&mut self, op: &str, id: &Uuid, field: &str, raw: &str) {
         self.set_name(op, id, Some(field));
-        // Borrow juggling: `part` needs `&mut self` while `raw` is separate.
         self.part(raw.as_bytes());
     }
 
@@ -230,7 +234,11 @@ impl MultipartWriter {
         res
     }
 
-    fn write_item_inner(&mut self, item: &Item, project: Option<&str>) -> Result<(), serde_json::Error> {
+    fn write_item_inner(
+        &mut self,
+        item: &Item,
+        project: Option<&str>,
+    ) -> Result<(), serde_json::Error> {
         match &item.kind {
             Kind::Post(run) => {
                 let main = PostMain {
@@ -306,7 +314,10 @@ impl MultipartWriter {
 
 /// The `/runs/batch` body `{"post":[...],"patch":[...]}` for run items
 /// (feedback items are skipped: they go to `/feedback` one by one).
-pub(crate) fn batch_json(items: &[Item], project: Option<&str>) -> Result<Vec<u8>, serde_json::Error> {
+pub(crate) fn batch_json(
+    items: &[Item],
+    project: Option<&str>,
+) -> Result<Vec<u8>, serde_json::Error> {
     let mut post = Vec::new();
     let mut patch = Vec::new();
     for item in items {
@@ -344,7 +355,15 @@ mod tests {
     fn record() -> RunRecord {
         let id: Uuid = "01a1fc6d-6bd7-7464-a66d-dcab041aaeca".parse().unwrap();
         let t = Timestamp::parse_rfc3339("2026-11-21T04:46:31.895776+00:00").unwrap();
-        let mut r = RunRecord::new(id, "fails", RunType::Tool, t, DottedOrder::root(t, id), None, "default".into());
+        let mut r = RunRecord::new(
+            id,
+            "fails",
+            RunType::Tool,
+            t,
+            DottedOrder::root(t, id),
+            None,
+            "default".into(),
+        );
         r.end_time = Timestamp::parse_rfc3339("2026-11-21T04:46:31.896182+00:00");
         r.error = Some("boom".into());
         r
@@ -400,7 +419,10 @@ mod tests {
         );
         assert!(body.contains(r#""parent_run_id":null,"#));
         assert!(body.contains(r#""session_id":null,"session_name":"replica-project""#));
-        assert!(!body.contains(r#"{"x":1}"#), "inputs are not re-sent on patch");
+        assert!(
+            !body.contains(r#"{"x":1}"#),
+            "inputs are not re-sent on patch"
+        );
     }
 
     #[test]

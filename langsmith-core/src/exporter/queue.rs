@@ -260,18 +260,18 @@ impl Shared {
     pub(crate) fn stats(&self) -> crate::Stats {
         let c = &self.counters;
         let r = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let mut s = crate::Stats::default();
-        s.queued = r(&c.queued);
-        s.sent = r(&c.sent);
-        s.retried = r(&c.retried);
-        s.dropped_queue_full = r(&c.dropped_queue_full);
-        s.dropped_too_old = r(&c.dropped_too_old);
-        s.dropped_rejected = r(&c.dropped_rejected);
-        s.dropped_too_large = r(&c.dropped_too_large);
-        s.dropped_shutdown = r(&c.dropped_shutdown);
-        s.failed_requests = r(&c.failed_requests);
-        s.pending = r(&self.pending_runs);
-        s
+        crate::Stats {
+            queued: r(&c.queued),
+            sent: r(&c.sent),
+            retried: r(&c.retried),
+            dropped_queue_full: r(&c.dropped_queue_full),
+            dropped_too_old: r(&c.dropped_too_old),
+            dropped_rejected: r(&c.dropped_rejected),
+            dropped_too_large: r(&c.dropped_too_large),
+            dropped_shutdown: r(&c.dropped_shutdown),
+            failed_requests: r(&c.failed_requests),
+            pending: r(&self.pending_runs),
+        }
     }
 }
 

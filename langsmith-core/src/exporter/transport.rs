@@ -1,10 +1,12 @@
 //! HTTP: the client, one destination's headers, `GET /info`, one attempt at
 //! a request classified into an [`Outcome`], `Retry-After` and backoff.
 
-use crate::config::ApiKey;
 use crate::Timestamp;
+use crate::config::ApiKey;
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{
+    ACCEPT, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
+};
 use std::time::{Duration, SystemTime};
 
 /// The `User-Agent` of every request.
@@ -179,8 +181,14 @@ pub(crate) async fn send(
     }
     if let Some((pre, post)) = req.compressed {
         headers.insert(CONTENT_ENCODING, HeaderValue::from_static("zstd"));
-        headers.insert(HeaderName::from_static("x-pre-compressed-size"), HeaderValue::from(pre));
-        headers.insert(HeaderName::from_static("x-post-compressed-size"), HeaderValue::from(post));
+        headers.insert(
+            HeaderName::from_static("x-pre-compressed-size"),
+            HeaderValue::from(pre),
+        );
+        headers.insert(
+            HeaderName::from_static("x-post-compressed-size"),
+            HeaderValue::from(post),
+        );
     }
     let result = http
         .post(format!("{}{}", dest.base, req.path))
@@ -302,12 +310,21 @@ fn parse_http_date(v: &str) -> Option<Timestamp> {
 
 /// Exponential backoff with full jitter: a uniform delay in
 /// `[base/2, min(cap, base * 2^(attempt-1))]`.
-pub(crate) fn backoff(attempt: u32, base: Duration, cap: Duration, rng: &mut impl rand::Rng) -> Duration {
+pub(crate) fn backoff(
+    attempt: u32,
+    base: Duration,
+    cap: Duration,
+    rng: &mut impl rand::Rng,
+) -> Duration {
     let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
     let hi = exp.min(cap).max(base / 2);
     let lo = base / 2;
     let span = hi.saturating_sub(lo).as_millis() as u64;
-    lo + Duration::from_millis(if span == 0 { 0 } else { rng.random_range(0..=span) })
+    lo + Duration::from_millis(if span == 0 {
+        0
+    } else {
+        rng.random_range(0..=span)
+    })
 }
 
 #[cfg(test)]
@@ -325,7 +342,10 @@ mod tests {
             parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now),
             Some(Duration::from_secs(10))
         );
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-1", now), None);
         assert_eq!(parse_retry_after("", now), None);
@@ -339,7 +359,10 @@ mod tests {
         for attempt in 1..40 {
             let d = backoff(attempt, base, cap, &mut rng);
             assert!(d >= base / 2 && d <= cap, "{attempt}: {d:?}");
-            let bound = base.saturating_mul(1 << (attempt - 1).min(20)).min(cap).max(base / 2);
+            let bound = base
+                .saturating_mul(1 << (attempt - 1).min(20))
+                .min(cap)
+                .max(base / 2);
             assert!(d <= bound);
         }
         let big: Vec<Duration> = (0..50).map(|_| backoff(30, base, cap, &mut rng)).collect();

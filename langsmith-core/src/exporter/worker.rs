@@ -97,7 +97,10 @@ impl Endpoint {
 
     fn limits(&self, s: &ExporterSettings) -> (usize, usize) {
         let info = self.info();
-        let runs = s.batch_max_runs.min(info.size_limit.unwrap_or(usize::MAX)).max(1);
+        let runs = s
+            .batch_max_runs
+            .min(info.size_limit.unwrap_or(usize::MAX))
+            .max(1);
         let bytes = s
             .batch_max_bytes
             .min(info.size_limit_bytes.unwrap_or(usize::MAX))
@@ -161,14 +164,16 @@ impl Worker {
             }
             self.take_inbox(now);
             self.expire(now);
-            let urgent =
-                self.shutdown_deadline.is_some() || self.shared.flush_pending.load(Ordering::Acquire);
+            let urgent = self.shutdown_deadline.is_some()
+                || self.shared.flush_pending.load(Ordering::Acquire);
             for i in 0..self.endpoints.len() {
                 self.dispatch(i, now, urgent);
             }
             self.publish();
             if let Some(deadline) = self.shutdown_deadline {
-                if self.endpoints.iter().all(Endpoint::holds_nothing) && self.shared.inbox_is_empty() {
+                if self.endpoints.iter().all(Endpoint::holds_nothing)
+                    && self.shared.inbox_is_empty()
+                {
                     break;
                 }
                 if now >= deadline {
@@ -273,7 +278,10 @@ impl Worker {
             let dest = ep.dest.clone();
             let timeout = INFO_TIMEOUT.min(self.settings.request_timeout);
             let handle = self.tasks.spawn(async move {
-                (i, Event::Info(transport::fetch_info(&http, &dest, timeout).await))
+                (
+                    i,
+                    Event::Info(transport::fetch_info(&http, &dest, timeout).await),
+                )
             });
             self.task_owner.insert(handle.id(), i);
             return;
@@ -311,9 +319,12 @@ impl Worker {
         let http = self.http.clone();
         let dest = ep.dest.clone();
         let timeout = self.settings.request_timeout;
-        let handle = self
-            .tasks
-            .spawn(async move { (i, Event::Sent(transport::send(&http, &dest, &req, timeout).await)) });
+        let handle = self.tasks.spawn(async move {
+            (
+                i,
+                Event::Sent(transport::send(&http, &dest, &req, timeout).await),
+            )
+        });
         self.task_owner.insert(handle.id(), i);
     }
 
@@ -334,7 +345,9 @@ impl Worker {
                 items.push(first);
                 while items.len() < max_runs {
                     match ep.queue.front() {
-                        Some(next) if !next.is_feedback() && bytes + next.bytes <= max_bytes as u64 => {
+                        Some(next)
+                            if !next.is_feedback() && bytes + next.bytes <= max_bytes as u64 =>
+                        {
                             bytes += next.bytes;
                             if let Some(it) = ep.queue.pop_front() {
                                 items.push(it);
@@ -354,7 +367,7 @@ impl Worker {
                 };
                 let mark = w.len();
                 match w.write_item(&item, project) {
-                    Ok(()) if w.len() > max_bytes && !items.is_empty() => {
+                    Ok(()) if w.len() + w.closing_len() > max_bytes && !items.is_empty() => {
                         w.truncate(mark);
                         ep.queue.push_front(item);
                         break;
@@ -397,7 +410,11 @@ impl Worker {
                     Kind::Feedback(fb) => match multipart::feedback_json(fb) {
                         Ok(body) => Some(json_request("/feedback", body)),
                         Err(e) => {
-                            failed.extend(std::mem::take(&mut batch.items).into_iter().map(|i| (i, e.to_string())));
+                            failed.extend(
+                                std::mem::take(&mut batch.items)
+                                    .into_iter()
+                                    .map(|i| (i, e.to_string())),
+                            );
                             None
                         }
                     },
@@ -406,7 +423,11 @@ impl Worker {
                 items => match multipart::batch_json(items, project) {
                     Ok(body) => Some(json_request("/runs/batch", body)),
                     Err(e) => {
-                        failed.extend(std::mem::take(&mut batch.items).into_iter().map(|i| (i, e.to_string())));
+                        failed.extend(
+                            std::mem::take(&mut batch.items)
+                                .into_iter()
+                                .map(|i| (i, e.to_string())),
+                        );
                         None
                     }
                 },
@@ -512,7 +533,12 @@ impl Worker {
                 batch.attempts = batch.attempts.saturating_add(1);
                 let delay = match after {
                     Some(d) => d.max(Duration::from_millis(10)),
-                    None => transport::backoff(ep.failures, BACKOFF_BASE, self.settings.max_backoff, &mut self.rng),
+                    None => transport::backoff(
+                        ep.failures,
+                        BACKOFF_BASE,
+                        self.settings.max_backoff,
+                        &mut self.rng,
+                    ),
                 };
                 ep.not_before = Some(now + delay);
                 let runs = batch.items.len();
@@ -530,7 +556,10 @@ impl Worker {
                 });
             }
             Outcome::NotFound => {
-                let multipart = batch.request.as_ref().is_some_and(|r| r.path == "/runs/multipart");
+                let multipart = batch
+                    .request
+                    .as_ref()
+                    .is_some_and(|r| r.path == "/runs/multipart");
                 if multipart && !ep.json_mode {
                     tracing::info!(
                         endpoint = %ep.dest.base,
@@ -587,7 +616,9 @@ impl Worker {
         if let Some(ep) = self.endpoints.get_mut(i) {
             let runs = batch.items.len();
             let hint = match status {
-                401 | 403 => " (check LANGSMITH_API_KEY and LANGSMITH_WORKSPACE_ID for this endpoint)",
+                401 | 403 => {
+                    " (check LANGSMITH_API_KEY and LANGSMITH_WORKSPACE_ID for this endpoint)"
+                }
                 _ => "",
             };
             if ep.logged.insert(status) {
@@ -639,10 +670,13 @@ impl Worker {
         };
         for ep in &self.endpoints {
             // Expiry of the oldest held item.
-            let oldest = [ep.queue.oldest(), ep.retry.iter().filter_map(Batch::oldest).min()]
-                .into_iter()
-                .flatten()
-                .min();
+            let oldest = [
+                ep.queue.oldest(),
+                ep.retry.iter().filter_map(Batch::oldest).min(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             if let Some(t) = oldest {
                 at(t + self.settings.max_age);
             }

@@ -1,0 +1,153 @@
+//! `LANGSMITH_RUNS_ENDPOINTS`: every run goes to every replica endpoint, with
+//! that endpoint's own key and project, and not to the default endpoint.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use langsmith_core::*;
+use serde_json::json;
+use std::time::Duration;
+use support::*;
+
+#[test]
+fn each_replica_gets_each_run_with_its_key_and_project() {
+    let default = TestServer::start();
+    let a = TestServer::start();
+    let b = TestServer::start();
+    let env = json!([
+        {"api_url": a.url(), "api_key": "key-a", "project_name": "project-a"},
+        {"api_url": format!("{}/", b.url()), "api_key": "key-b"}
+    ])
+    .to_string();
+    let mut cfg = Config::from_lookup(|k| match k {
+        "LANGSMITH_RUNS_ENDPOINTS" => Some(env.clone()),
+        _ => None,
+    });
+    assert_eq!(cfg.replicas.len(), 2);
+    cfg.endpoint = default.url();
+    cfg.api_key = Some(ApiKey::new("default-key"));
+    cfg.workspace_id = Some("default-workspace".into());
+    cfg.project = "own-project".into();
+    cfg.exporter.batch_interval = Duration::from_millis(20);
+    let client = client(cfg);
+
+    let root = RunTree::new("root")
+        .client(client.clone())
+        .inputs(&json!({"q": 1}))
+        .start();
+    let child = root.child("child").start();
+    let ids = [root.id().unwrap(), child.id().unwrap()];
+    child.end();
+    root.end();
+    let fb = Feedback::new(ids[0], "k").score(1.0);
+    client.create_feedback(fb);
+    let mut late = RunTree::new("late").client(client.clone()).start();
+    late.post();
+    assert!(client.flush_blocking(Duration::from_secs(20)));
+    let late_id = late.id().unwrap();
+    late.end();
+    assert!(client.flush_blocking(Duration::from_secs(20)));
+
+    assert!(
+        default.records().is_empty(),
+        "the default endpoint gets nothing (not even /info)"
+    );
+    for (server, key, project) in [(&a, "key-a", "project-a"), (&b, "key-b", "own-project")] {
+        let recs = server.records();
+        assert!(!recs.is_empty());
+        for r in &recs {
+            assert_eq!(r.header("x-api-key"), Some(key), "{} {}", r.method, r.path);
+            assert!(
+                r.header("x-tenant-id").is_none(),
+                "the default workspace stays with the default endpoint"
+            );
+        }
+        let posts = server.posts_by_id();
+        for id in ids.iter().chain([&late_id]) {
+            assert_eq!(posts.get(&id.to_string()), Some(&1), "{id} at {key}");
+        }
+        let ingest = server.ingest_records();
+        let mains: Vec<serde_json::Value> = ingest
+            .iter()
+            .flat_map(|r| r.parts.iter())
+            .filter(|p| {
+                (p.name.starts_with("post.") || p.name.starts_with("patch."))
+                    && p.name.matches('.').count() == 1
+            })
+            .map(|p| p.json())
+            .collect();
+        assert_eq!(mains.len(), 4, "3 posts + 1 patch");
+        for m in &mains {
+            assert_eq!(m["session_name"], project);
+        }
+        let fbs = ingest
+            .iter()
+            .flat_map(|r| r.parts.iter())
+            .filter(|p| p.name.starts_with("feedback."))
+            .count();
+        assert_eq!(fbs, 1);
+    }
+    let s = client.stats();
+    // Each of 5 ops (3 creates, 1 update, 1 feedback) to each of 2 replicas.
+    assert_eq!(
+        (s.queued, s.sent, s.dropped(), s.pending),
+        (10, 10, 0, 0),
+        "{s:?}"
+    );
+}
+
+#[test]
+fn a_replica_without_a_key_gets_no_key() {
+    let a = TestServer::start();
+    let mut cfg = config(&refused_url());
+    cfg.replicas = vec![ReplicaEndpoint {
+        api_url: a.url(),
+        api_key: None,
+        project_name: None,
+    }];
+    let client = client(cfg);
+    RunTree::new("r").client(client.clone()).start().end();
+    assert!(client.flush_blocking(Duration::from_secs(20)));
+    let recs = a.records();
+    assert!(!recs.is_empty());
+    for r in recs {
+        assert!(
+            r.header("x-api-key").is_none(),
+            "the default key never goes to a replica"
+        );
+    }
+    assert_eq!(client.stats().sent, 1);
+}
+
+#[test]
+fn one_replica_down_does_not_hold_back_the_other() {
+    let up = TestServer::start();
+    let mut cfg = config("http://unused.invalid");
+    cfg.replicas = vec![
+        ReplicaEndpoint {
+            api_url: refused_url(),
+            api_key: Some(ApiKey::new("x")),
+            project_name: None,
+        },
+        ReplicaEndpoint {
+            api_url: up.url(),
+            api_key: Some(ApiKey::new("y")),
+            project_name: None,
+        },
+    ];
+    cfg.exporter.max_backoff = Duration::from_millis(200);
+    cfg.exporter.shutdown_timeout = Duration::from_millis(300);
+    let client = client(cfg);
+    let run = RunTree::new("r").client(client.clone()).start();
+    let id = run.id().unwrap();
+    run.end();
+    assert!(up.wait_for(Duration::from_secs(10), |_| {
+        up.posts_by_id().contains_key(&id.to_string())
+    }));
+    let s = client.stats();
+    assert_eq!((s.queued, s.sent, s.pending), (2, 1, 1), "{s:?}");
+    assert!(
+        !client.flush_blocking(Duration::from_millis(200)),
+        "the down replica still holds it"
+    );
+}
