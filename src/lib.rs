@@ -4,3 +4,7 @@ pub use langsmith_core::*;
 /// Outgoing trace propagation for reqwest (`reqwest` feature).
 #[cfg(feature = "reqwest")]
 pub use langsmith_reqwest as reqwest;
+
+/// actix-web middleware and extractor (`actix` feature).
+#[cfg(feature = "actix")]
+pub use langsmith_actix as actix;
