@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::fault::{Fault, Faults};
 use crate::model::{StoredFeedback, StoredRun};
 use crate::query;
-use crate::record::{RecordedRequest, RequestLog};
+use crate::record::{DEFAULT_MAX_RECORDED, RecordedRequest, RequestLog};
 use crate::server::{AppState, Config, ServerThread, url_of};
 use crate::store::{Store, StoreError};
 
@@ -110,6 +110,7 @@ pub struct CollectorBuilder {
     api_key: Option<String>,
     zstd: bool,
     body_limit: usize,
+    max_recorded: usize,
 }
 
 impl Default for CollectorBuilder {
@@ -120,6 +121,7 @@ impl Default for CollectorBuilder {
             api_key: None,
             zstd: true,
             body_limit: DEFAULT_BODY_LIMIT,
+            max_recorded: DEFAULT_MAX_RECORDED,
         }
     }
 }
@@ -184,6 +186,19 @@ impl CollectorBuilder {
         self
     }
 
+    /// How many requests [`CollectorHandle::requests`] keeps (default
+    /// 10 000, oldest forgotten first); 0 records nothing, for long-running
+    /// collectors.
+    ///
+    /// ```
+    /// let b = langsmith_collector::Collector::builder().record_requests(0);
+    /// # let _ = b;
+    /// ```
+    pub fn record_requests(mut self, max: usize) -> Self {
+        self.max_recorded = max;
+        self
+    }
+
     /// Opens the database, binds the address and starts serving on a thread
     /// of its own (with its own tokio runtime), so it works from any
     /// context: plain `main`, inside a current-thread or multi-thread
@@ -212,7 +227,7 @@ impl CollectorBuilder {
             store: store.clone(),
             cfg: Arc::new(cfg),
             faults: Arc::new(Faults::default()),
-            requests: Arc::new(RequestLog::default()),
+            requests: Arc::new(RequestLog::new(self.max_recorded)),
         };
         let faults = state.faults.clone();
         let requests = state.requests.clone();
@@ -358,7 +373,8 @@ impl CollectorHandle {
         }
     }
 
-    /// The requests received so far (at most the last 10 000), oldest first.
+    /// The requests received so far (at most the last 10 000, see
+    /// [`CollectorBuilder::record_requests`]), oldest first.
     ///
     /// ```
     /// # let c = langsmith_collector::Collector::builder().start().unwrap();

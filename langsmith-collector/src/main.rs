@@ -140,7 +140,8 @@ fn main() -> ExitCode {
         .addr(args.addr)
         .api_key(args.api_key.as_deref())
         .zstd(args.zstd)
-        .body_limit(args.body_limit);
+        .body_limit(args.body_limit)
+        .record_requests(0);
     if let Some(db) = &args.db {
         builder = builder.db_path(db);
     }

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-/// Most requests kept; older ones are forgotten first.
-pub(crate) const MAX_RECORDED: usize = 10_000;
+/// Most requests kept by default; older ones are forgotten first.
+pub(crate) const DEFAULT_MAX_RECORDED: usize = 10_000;
 
 /// One request as it arrived.
 ///
@@ -86,20 +86,38 @@ impl Slot {
 }
 
 /// The bounded log of finished requests.
-#[derive(Default)]
-pub(crate) struct RequestLog(Mutex<VecDeque<RecordedRequest>>);
+pub(crate) struct RequestLog {
+    max: usize,
+    log: Mutex<VecDeque<RecordedRequest>>,
+}
 
 impl RequestLog {
+    /// A log keeping the last `max` requests (0: keep none).
+    pub(crate) fn new(max: usize) -> Self {
+        RequestLog {
+            max,
+            log: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Whether requests are kept at all.
+    pub(crate) fn enabled(&self) -> bool {
+        self.max > 0
+    }
+
     pub(crate) fn push(&self, r: RecordedRequest) {
-        let mut q = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if q.len() >= MAX_RECORDED {
+        if self.max == 0 {
+            return;
+        }
+        let mut q = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        while q.len() >= self.max {
             q.pop_front();
         }
         q.push_back(r);
     }
 
     pub(crate) fn all(&self) -> Vec<RecordedRequest> {
-        self.0
+        self.log
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
@@ -108,6 +126,6 @@ impl RequestLog {
     }
 
     pub(crate) fn clear(&self) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 }

@@ -119,9 +119,10 @@ fn drop_and_delay_faults() {
     assert!(t.elapsed() >= Duration::from_millis(300));
     assert_eq!(c.runs().len(), 1, "a delayed request is stored");
     c.clear_faults();
-    let t = Instant::now();
+    let injected = c.faults_injected();
     assert_eq!(post_json(c.addr(), "/runs", &doc).status, 202);
-    assert!(t.elapsed() < Duration::from_millis(300));
+    assert_eq!(c.faults_injected(), injected, "no fault after clear_faults");
+    assert_eq!(c.requests().pop().unwrap().fault, None);
 }
 
 #[test]
@@ -158,4 +159,22 @@ fn request_log_records_the_wire() {
     assert_eq!(req.parts, Some(1));
     assert_eq!(req.part_names, [format!("post.{ID}")]);
     assert_eq!(req.status, Some(202));
+}
+
+#[test]
+fn request_log_can_be_bounded_or_off() {
+    let off = Collector::builder().record_requests(0).start().unwrap();
+    assert_eq!(
+        post_json(off.addr(), "/runs", &run_doc(ID, None, "r")).status,
+        202
+    );
+    assert!(off.requests().is_empty());
+    assert_eq!(off.runs().len(), 1);
+    let two = Collector::builder().record_requests(2).start().unwrap();
+    for _ in 0..3 {
+        get(two.addr(), "/health");
+    }
+    get(two.addr(), "/info");
+    let paths: Vec<String> = two.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/health", "/info"]);
 }
