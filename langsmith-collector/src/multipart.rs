@@ -499,6 +499,43 @@ mod tests {
     }
 
     #[test]
+    fn never_panics_on_random_bytes() {
+        let alphabet: &[&[u8]] = &[
+            b"--",
+            b"bnd",
+            b"\r\n",
+            b"\r",
+            b"\n",
+            b"Content-Length: 3",
+            b"Content-Length: 99999",
+            b"Content-Disposition: form-data; name=\"a\"",
+            b"Content-Type: x; length=2",
+            b":",
+            b"\"",
+            b";",
+            b"\xff",
+            b"x",
+        ];
+        let mut x: u64 = 0x9e3779b97f4a7c15;
+        for _ in 0..20_000 {
+            let mut v = Vec::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = (x % 24) as usize;
+            for k in 0..n {
+                let pick = ((x >> (k % 48)) as usize).wrapping_add(k * 7) % alphabet.len();
+                v.extend_from_slice(alphabet[pick]);
+            }
+            if let Ok(parts) = parse(&v, "bnd") {
+                for p in parts {
+                    assert!(p.data.len() <= v.len());
+                }
+            }
+        }
+    }
+
+    #[test]
     fn boundary_parsing() {
         assert_eq!(
             boundary("multipart/form-data;boundary=\"x;y\"").as_deref(),

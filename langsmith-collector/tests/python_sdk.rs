@@ -35,15 +35,22 @@ fn python() -> Option<String> {
 
 fn run_script(python: &str, url: &str, project: &str) -> Value {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/py/interop.py");
-    let out = Command::new(python)
+    let mut cmd = Command::new(python);
+    // Only the settings below: nothing LangSmith-related from the outer
+    // environment, and no proxy for loopback.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("LANGSMITH_") || k.starts_with("LANGCHAIN_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
         .arg(&script)
         .env("LANGSMITH_ENDPOINT", url)
         .env("LANGSMITH_API_KEY", "test")
         .env("LANGSMITH_TRACING", "true")
         .env("LANGSMITH_PROJECT", project)
-        .env_remove("LANGCHAIN_ENDPOINT")
-        .env_remove("LANGSMITH_RUNS_ENDPOINTS")
-        .env_remove("LANGSMITH_WORKSPACE_ID")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
         .output()
         .expect("the Python interpreter runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
