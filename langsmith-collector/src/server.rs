@@ -121,6 +121,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/health", get(|| async { "ok" }))
         .route("/api/traces/{trace_id}", get(api_read::trace_tree))
         .fallback(|| async { detail(StatusCode::NOT_FOUND, "Not Found") })
+        .method_not_allowed_fallback(|| async {
+            detail(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+        })
         .layer(from_fn_with_state(state.clone(), inject_faults))
         .layer(from_fn_with_state(state.clone(), check_api_key))
         .layer(from_fn_with_state(state.clone(), record))

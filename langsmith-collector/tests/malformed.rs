@@ -257,4 +257,6 @@ fn unknown_routes_are_json_404() {
     let c = Collector::builder().start().unwrap();
     let r = get(c.addr(), "/nope");
     assert_rejected(c.addr(), &r, 404, "Not Found");
+    let r = get(c.addr(), "/runs/multipart");
+    assert_rejected(c.addr(), &r, 405, "Method Not Allowed");
 }
