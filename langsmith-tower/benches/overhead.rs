@@ -1,0 +1,105 @@
+//! Per-request overhead of `LangSmithLayer` on an in-memory axum `Router`
+//! (`tower::ServiceExt::oneshot`, no network), response body read to the end
+//! (which is when a traced run ends):
+//!
+//! - `no_layer`: the router alone;
+//! - `tracing_off`: the layer with tracing switched off (`LANGSMITH_TRACING=false`);
+//! - `tracing_unset`: the layer, tracing unset, no trace header (nothing traced);
+//! - `traced_root`: tracing on, a new trace per request;
+//! - `traced_child`: a request carrying `langsmith-trace` + `baggage`.
+//!
+//! Traced runs go to a sink that discards them (`Sink::submit` is a no-op),
+//! so this measures the layer and run bookkeeping, not the exporter.
+//!
+//! `cargo bench -p langsmith-tower --all-features -- --warm-up-time 1 --measurement-time 3`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::get;
+use criterion::{Criterion, criterion_group, criterion_main};
+use http::Request;
+use http_body_util::BodyExt;
+use langsmith_core::server::ServerOptions;
+use langsmith_core::{Client, Completion, Config, RunOp, Sink};
+use langsmith_tower::LangSmithLayer;
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+struct Discard;
+
+impl Sink for Discard {
+    fn submit(&self, op: RunOp) {
+        std::hint::black_box(op);
+    }
+    fn flush(&self) -> Completion {
+        Completion::done()
+    }
+}
+
+fn router() -> Router {
+    Router::new().route("/users/{id}", get(|| async { "user" }))
+}
+
+fn layered(tracing: Option<bool>) -> Router {
+    let client = Client::builder()
+        .config(Config::default())
+        .tracing(tracing)
+        .sink(Discard)
+        .build();
+    router().layer(LangSmithLayer::with_options(
+        ServerOptions::new().client(client),
+    ))
+}
+
+const TRACE: &str = "20260102T030405678901Z0193d5a2-0000-7000-8000-000000000001";
+const BAGGAGE: &str =
+    "langsmith-metadata=%7B%22tenant%22%3A%22acme%22%7D,langsmith-tags=a,langsmith-project=shop";
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("request");
+    let cases: [(&str, Router, bool); 5] = [
+        ("no_layer", router(), false),
+        ("tracing_off", layered(Some(false)), false),
+        ("tracing_unset", layered(None), false),
+        ("traced_root", layered(Some(true)), false),
+        ("traced_child", layered(None), true),
+    ];
+    for (name, app, with_parent) in cases {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let mut req = Request::get("/users/42");
+                        if with_parent {
+                            req = req
+                                .header("langsmith-trace", TRACE)
+                                .header("baggage", BAGGAGE);
+                        }
+                        let resp = app
+                            .clone()
+                            .oneshot(req.body(Body::empty()).unwrap())
+                            .await
+                            .unwrap();
+                        let body = resp.into_body().collect().await.unwrap();
+                        std::hint::black_box(body);
+                    }
+                    start.elapsed()
+                })
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1));
+    targets = bench
+}
+criterion_main!(benches);
