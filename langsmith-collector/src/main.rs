@@ -171,3 +171,36 @@ fn main() -> ExitCode {
     collector.shutdown();
     ExitCode::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Parsed, String> {
+        parse_args(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn parses_flags_in_both_forms() {
+        let Ok(Parsed::Run(a)) = parse(&[
+            "--addr=127.0.0.1:5",
+            "--db",
+            "x.sqlite",
+            "--body-limit",
+            "2048",
+            "--api-key=k",
+            "--no-zstd",
+        ]) else {
+            panic!("did not parse")
+        };
+        assert_eq!(a.addr, "127.0.0.1:5".parse().unwrap());
+        assert_eq!(a.db, Some(PathBuf::from("x.sqlite")));
+        assert_eq!(a.body_limit, 2048);
+        assert_eq!(a.api_key.as_deref(), Some("k"));
+        assert!(!a.zstd);
+        assert!(parse(&["--db"]).is_err());
+        assert!(parse(&["--body-limit", "lots"]).is_err());
+        assert!(parse(&["extra"]).is_err());
+    }
+}
