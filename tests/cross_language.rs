@@ -1,6 +1,6 @@
 //! One trace across languages: runs made by this SDK and by the official
 //! Python SDK land in one tree in the collector.
-#![cfg(feature = "reqwest")]
+#![cfg(all(feature = "reqwest", feature = "axum"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -102,4 +102,93 @@ async fn rust_client_to_python_fastapi_service_is_one_tree() {
     );
     assert_eq!(child.outputs["answer"], "HI");
     assert_eq!(child.run_type, "tool");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_runtree_client_to_rust_axum_service_is_one_tree() {
+    let Some(py) = support::python() else { return };
+    let collector = Collector::builder().start().unwrap();
+    let url = collector.url();
+    let project = format!("xlang-{}", uuid7());
+    // LANGSMITH_TRACING unset on the Rust side: the caller decided.
+    let client = Client::builder()
+        .config(Config::default())
+        .endpoint(&url)
+        .api_key("test")
+        .tracing(None)
+        .build();
+    let app = axum::Router::new()
+        .route(
+            "/work/{id}",
+            axum::routing::get(|| async {
+                traceable("rust_step")
+                    .run_type(RunType::Tool)
+                    .call_async(async { "done" })
+                    .await
+            }),
+        )
+        .layer(langsmith::tower::LangSmithLayer::with_options(
+            server::ServerOptions::new().client(client.clone()),
+        ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let out = tokio::process::Command::new(&py)
+        .arg(support::script("runtree_client.py"))
+        .arg(format!("http://127.0.0.1:{port}/work/7"))
+        .env("LANGSMITH_ENDPOINT", &url)
+        .env("LANGSMITH_API_KEY", "test")
+        .env("LANGSMITH_TRACING", "true")
+        .env("LANGSMITH_PROJECT", &project)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["body"], "done");
+    let trace_id: Uuid = printed["trace_id"].as_str().unwrap().parse().unwrap();
+    client.flush().await;
+
+    let runs = support::eventually(Duration::from_secs(60), || {
+        let t = collector.trace(trace_id);
+        (t.len() >= 3 && t.iter().all(|r| r.end_time.is_some())).then_some(t)
+    })
+    .unwrap_or_else(|| panic!("3 ended runs in trace {trace_id}: {:#?}", collector.runs()));
+    assert_eq!(runs.len(), 3, "{runs:#?}");
+    let root = by_name(&runs, "py_client");
+    let server = by_name(&runs, "GET /work/{id}");
+    let step = by_name(&runs, "rust_step");
+    assert_eq!(root.parent_run_id, None);
+    assert_eq!(server.parent_run_id, Some(root.id));
+    assert_eq!(step.parent_run_id, Some(server.id));
+    assert!(
+        server
+            .dotted_order
+            .starts_with(&format!("{}.", root.dotted_order))
+    );
+    assert!(
+        step.dotted_order
+            .starts_with(&format!("{}.", server.dotted_order))
+    );
+    for r in [server, step] {
+        assert_eq!(
+            r.session_name, project,
+            "{} follows the caller's project",
+            r.name
+        );
+        assert!(
+            r.tags.contains(&"py-tag".to_string()),
+            "{} tags {:?}",
+            r.name,
+            r.tags
+        );
+        assert_eq!(r.extra["metadata"]["team"], "python", "{}", r.name);
+    }
+    assert_eq!(root.outputs["body"], "done");
+    assert_eq!(step.outputs["output"], "done");
 }
