@@ -38,6 +38,7 @@ mod record;
 mod server;
 mod store;
 mod time;
+mod viewer;
 
 pub use collector::{
     Collector, CollectorBuilder, CollectorHandle, DEFAULT_BODY_LIMIT, Error, SDK_SIZE_LIMIT_BYTES,

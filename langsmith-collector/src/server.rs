@@ -117,9 +117,10 @@ pub(crate) fn router(state: AppState) -> Router {
             )
             .route(&p("/sessions/{id}"), get(api_read::get_session));
     }
-    api.route("/", get(api_read::root))
+    api.route("/", get(crate::viewer::index))
         .route("/health", get(|| async { "ok" }))
         .route("/api/traces/{trace_id}", get(api_read::trace_tree))
+        .merge(crate::viewer::routes())
         .fallback(|| async { detail(StatusCode::NOT_FOUND, "Not Found") })
         .method_not_allowed_fallback(|| async {
             detail(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
@@ -172,11 +173,12 @@ async fn record(State(st): State<AppState>, mut req: Request, next: Next) -> Res
     resp
 }
 
-/// With an API key configured, every route but `/` and `/health` needs it
-/// in `x-api-key`.
+/// With an API key configured, every route but `/`, `/health` and the
+/// viewer's static files needs it in `x-api-key`.
 async fn check_api_key(State(st): State<AppState>, req: Request, next: Next) -> Response {
     if let Some(key) = &st.cfg.api_key
         && !matches!(req.uri().path(), "/" | "/health")
+        && !crate::viewer::is_public_asset(req.uri().path())
     {
         let given = req
             .headers()
