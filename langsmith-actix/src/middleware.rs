@@ -31,6 +31,16 @@ use std::future::{Ready, ready};
 ///   byte); a 5xx status or a panic ends it with an error (the panic is
 ///   passed on), a client that hangs up ends it as cancelled.
 ///
+/// Client hang-ups: actix-web drops the handler's future (and so the
+/// middleware records the run as cancelled) when it sees the connection
+/// close. By default actix-web allows half-closed HTTP/1 connections and
+/// lets a handler run to its end after the client has closed its side; set
+/// `HttpServer::h1_allow_half_closed(false)` for hang-ups during the handler
+/// to be noticed (a hang-up while the body streams is noticed either way).
+///
+/// Panics: actix-web does not catch a panicking handler (the connection is
+/// dropped); the run records `"panicked: {message}"` and the panic goes on.
+///
 /// ```
 /// use actix_web::{web, App, HttpServer};
 /// use langsmith_actix::{ServerOptions, TracingMiddleware};

@@ -187,6 +187,7 @@ fn app(
         .route("/users/{id}", web::get().to(user))
         .route("/health", web::get().to(fixed))
         .route("/fixed", web::get().to(fixed))
+        .route("/any", web::route().to(fixed))
         .route("/panic", web::get().to(panics))
         .route("/fail", web::get().to(fails))
         .route("/slow", web::get().to(slow))
