@@ -3,6 +3,8 @@
 //! (which is when a traced run ends):
 //!
 //! - `no_layer`: the router alone;
+//! - `identity_layer`: a layer that does nothing (`tower::layer::util::Identity`),
+//!   i.e. what `Router::layer` costs by itself (axum boxes the layered service);
 //! - `tracing_off`: the layer with tracing switched off (`LANGSMITH_TRACING=false`);
 //! - `tracing_unset`: the layer, tracing unset, no trace header (nothing traced);
 //! - `traced_root`: tracing on, a new trace per request;
@@ -62,8 +64,13 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let mut group = c.benchmark_group("request");
-    let cases: [(&str, Router, bool); 5] = [
+    let cases: [(&str, Router, bool); 6] = [
         ("no_layer", router(), false),
+        (
+            "identity_layer",
+            router().layer(tower::layer::util::Identity::new()),
+            false,
+        ),
         ("tracing_off", layered(Some(false)), false),
         ("tracing_unset", layered(None), false),
         ("traced_root", layered(Some(true)), false),

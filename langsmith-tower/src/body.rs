@@ -81,19 +81,22 @@ impl<B: Body> TracedBody<B> {
         }
     }
 
-    /// Puts `run` into the response's body; the run ends right away when
-    /// the body is empty.
+    /// Puts `run` into the response's body. The run ends right away when no
+    /// body will be sent: an empty body, a response to `HEAD`, a 1xx, 204 or
+    /// 304 (servers drop such bodies unpolled; that is not a hang-up).
     pub(crate) fn wrap_response(
         response: Response<B>,
         mut run: ServerRun,
+        head: bool,
     ) -> Response<TracedBody<B>> {
         let status = response.status().as_u16();
         let ctx = run.context().cloned();
         run.set_status(status);
+        let bodiless = head || matches!(status, 100..=199 | 204 | 304);
         response.map(|inner| {
             let run = if run.is_ended() || !run.is_recording() {
                 None
-            } else if inner.is_end_stream() {
+            } else if bodiless || inner.is_end_stream() {
                 run.first_byte();
                 run.finish(status);
                 None

@@ -28,14 +28,17 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: InRun<F>,
         run: Option<ServerRun>,
+        // A HEAD request: the response body is never sent.
+        head: bool,
     }
 }
 
 impl<F: Future> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, ctx: Option<RunContext>, run: ServerRun) -> Self {
+    pub(crate) fn new(inner: F, ctx: Option<RunContext>, run: ServerRun, head: bool) -> Self {
         ResponseFuture {
             inner: inner.in_run(ctx),
             run: Some(run),
+            head,
         }
     }
 }
@@ -63,7 +66,7 @@ where
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(Ok(response))) => {
                 let run = this.run.take().unwrap_or_else(ServerRun::untraced);
-                Poll::Ready(Ok(TracedBody::wrap_response(response, run)))
+                Poll::Ready(Ok(TracedBody::wrap_response(response, run, *this.head)))
             }
             Ok(Poll::Ready(Err(err))) => {
                 if let Some(mut run) = this.run.take() {

@@ -95,6 +95,10 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let head = req.method() == http::Method::HEAD;
+        if self.opts.is_tracing_disabled() {
+            return ResponseFuture::new(self.inner.call(req), None, ServerRun::untraced(), head);
+        }
         let run = start(&self.opts, &req);
         let ctx = run.context().cloned();
         let fut = match &ctx {
@@ -105,7 +109,7 @@ where
             }
             None => self.inner.call(req),
         };
-        ResponseFuture::new(fut, ctx, run)
+        ResponseFuture::new(fut, ctx, run, head)
     }
 }
 

@@ -113,6 +113,41 @@ async fn server_errors_are_errors_client_errors_are_not() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodiless_responses_are_not_hang_ups() {
+    let sink = MemorySink::new();
+    let app = Router::new()
+        .route("/doc", get(|| async { "a body that HEAD never sends" }))
+        .route(
+            "/gone",
+            get(|| async { (StatusCode::NO_CONTENT, "dropped") }),
+        )
+        .route(
+            "/same",
+            get(|| async { (StatusCode::NOT_MODIFIED, "dropped") }),
+        )
+        .layer(layer(&sink));
+    let srv = serve(app).await;
+    assert_eq!(
+        http().head(srv.url("/doc")).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        http().get(srv.url("/gone")).send().await.unwrap().status(),
+        204
+    );
+    assert_eq!(
+        http().get(srv.url("/same")).send().await.unwrap().status(),
+        304
+    );
+    let runs = wait_for_runs(&sink, 3).await;
+    assert_eq!(runs.len(), 3);
+    for r in &runs {
+        assert!(r.error.is_none(), "{}: {:?}", r.name, r.error);
+    }
+    named(&runs, "HEAD /doc");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_hang_up_mid_handler_cancels_the_run_and_its_children() {
     let sink = MemorySink::new();
     let app = Router::new()

@@ -155,6 +155,20 @@ impl ServerOptions {
         }
     }
 
+    /// Whether tracing is switched off explicitly (`LANGSMITH_TRACING=false`
+    /// for the client, or [`crate::set_tracing_enabled`]`(Some(false))`):
+    /// then no request is traced and an adapter may skip all per-request
+    /// work. [`ServerRun::start`](super::ServerRun::start) checks this too.
+    ///
+    /// ```
+    /// use langsmith_core::{server::ServerOptions, Client, MemorySink};
+    /// let off = Client::builder().tracing(Some(false)).sink(MemorySink::new()).build();
+    /// assert!(ServerOptions::new().client(off).is_tracing_disabled());
+    /// ```
+    pub fn is_tracing_disabled(&self) -> bool {
+        self.get_client().tracing_forbidden()
+    }
+
     /// Never traces requests whose path (or route template) is one of
     /// `paths`, e.g. `/health`. Exact match; use [`skip_if`](Self::skip_if)
     /// for anything else.

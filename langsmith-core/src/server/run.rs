@@ -248,9 +248,9 @@ impl ServerRun {
         }
     }
 
-    /// Records the time to the first byte of the response body (once): the
-    /// metadata entry `time_to_first_byte_ms` and an event
-    /// `{"name": "first_byte", "time": ...}`.
+    /// Records the time to the first byte of the response body (once), as
+    /// the metadata entry `time_to_first_byte_ms` (milliseconds since the run
+    /// started, measured with a monotonic clock).
     ///
     /// ```
     /// # use langsmith_core::server::*;
@@ -264,7 +264,6 @@ impl ServerRun {
     /// run.finish(200);
     /// let rec = &sink.runs()[0];
     /// assert!(rec.extra.metadata["time_to_first_byte_ms"].as_f64().unwrap() >= 0.0);
-    /// assert_eq!(rec.events.len(), 1);
     /// ```
     pub fn first_byte(&mut self) {
         if self.first_byte || self.ended {
@@ -274,10 +273,6 @@ impl ServerRun {
         if let Some(started) = self.started {
             let ms = started.elapsed().as_micros() as f64 / 1000.0;
             self.run.add_metadata("time_to_first_byte_ms", ms);
-            self.run.add_event(serde_json::json!({
-                "name": "first_byte",
-                "time": Timestamp::now(),
-            }));
         }
     }
 
