@@ -6,6 +6,7 @@ mod config;
 mod context;
 mod dotted_order;
 mod exporter;
+mod extra;
 mod global;
 mod handle;
 pub mod headers;
@@ -31,6 +32,7 @@ pub use config::{
 };
 pub use context::{FutureExt, InRun, RunContext, current_run, in_run_sync, spawn};
 pub use dotted_order::{DottedOrder, DottedOrderError};
+pub use extra::{__private, TraceExtra, WithExtra, tracing_active, with_extra, with_extra_async};
 pub use global::{set_tracing_enabled, tracing_override};
 pub use handle::Run;
 pub use id::uuid7;
