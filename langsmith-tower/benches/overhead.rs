@@ -22,8 +22,8 @@ use axum::routing::get;
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::Request;
 use http_body_util::BodyExt;
-use langsmith_core::server::ServerOptions;
-use langsmith_core::{Client, Completion, Config, RunOp, Sink};
+use langsmith_core::server::{RequestInfo, ServerOptions, ServerRun};
+use langsmith_core::{Client, Completion, Config, RunOp, RunTree, Sink};
 use langsmith_tower::LangSmithLayer;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
@@ -102,6 +102,42 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // The framework-independent part alone: one ServerRun started, given a
+    // status and first byte, and finished (what every adapter pays).
+    let mut core = c.benchmark_group("server_run");
+    let client = Client::builder()
+        .config(Config::default())
+        .tracing(Some(true))
+        .sink(Discard)
+        .build();
+    let opts = ServerOptions::new().client(client);
+    let none: [(&str, &[u8]); 0] = [];
+    let parent: [(&str, &[u8]); 2] = [
+        ("langsmith-trace", TRACE.as_bytes()),
+        ("baggage", BAGGAGE.as_bytes()),
+    ];
+    for (name, headers) in [("root", &none[..]), ("child", &parent[..])] {
+        core.bench_function(name, |b| {
+            b.iter(|| {
+                let req = RequestInfo::new("GET", "/users/42", &headers).route(Some("/users/{id}"));
+                let mut run = ServerRun::start(&opts, &req);
+                run.set_status(200);
+                run.first_byte();
+                run.finish(200);
+            })
+        });
+    }
+    core.bench_function("plain_run_tree", |b| {
+        let client = opts.get_client().clone();
+        b.iter(|| {
+            RunTree::new("GET /users/{id}")
+                .client(client.clone())
+                .start()
+                .end()
+        })
+    });
+    core.finish();
 }
 
 criterion_group! {

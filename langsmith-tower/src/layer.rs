@@ -16,6 +16,12 @@ use tower::Layer;
 /// no route template is known and runs are named after the path with
 /// id-like segments replaced.
 ///
+/// A panic in the handler is recorded as the run's error (`panicked: ...`)
+/// and then goes on unwinding: axum alone then drops the connection. With
+/// tower-http's `CatchPanicLayer` added after this layer (outside it) the
+/// client gets a 500 and the run still records the panic; added before
+/// (inside), the run sees the 500 and records `HTTP 500 Internal Server Error`.
+///
 /// ```
 /// use axum::{Router, routing::get};
 /// use langsmith_tower::LangSmithLayer;
