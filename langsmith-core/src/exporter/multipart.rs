@@ -22,18 +22,57 @@
 
 use super::batch::{Item, Kind};
 use crate::Timestamp;
-use crate::run::{Feedback, RunRecord, RunType};
+use crate::run::{Extra, Feedback, RunRecord, RunType};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use std::io::Write;
+use std::sync::Arc;
 use uuid::Uuid;
+
+/// A timestamp as `Timestamp`'s own `Serialize` writes it
+/// (`2026-01-02T03:04:05.678901+00:00`), without going through `fmt`
+/// (which dominated the encoder's profile).
+struct Ts<'a>(&'a Timestamp);
+
+/// 1970-01-01 to 9999-12-31: where the fast form is certainly the same.
+const FAST_TS: std::ops::RangeInclusive<i64> = 0..=253_402_300_799_999_999;
+
+impl Serialize for Ts<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if !FAST_TS.contains(&self.0.as_micros()) {
+            return self.0.serialize(s);
+        }
+        let mut seg = String::with_capacity(24);
+        self.0.write_dotted_segment(&mut seg);
+        let d = seg.as_bytes();
+        if d.len() != 22 {
+            return self.0.serialize(s);
+        }
+        // YYYYMMDDTHHMMSSffffffZ -> YYYY-MM-DDTHH:MM:SS.ffffff+00:00
+        let mut out = *b"0000-00-00T00:00:00.000000+00:00";
+        out[0..4].copy_from_slice(&d[0..4]);
+        out[5..7].copy_from_slice(&d[4..6]);
+        out[8..10].copy_from_slice(&d[6..8]);
+        out[11..13].copy_from_slice(&d[9..11]);
+        out[14..16].copy_from_slice(&d[11..13]);
+        out[17..19].copy_from_slice(&d[13..15]);
+        out[20..26].copy_from_slice(&d[15..21]);
+        match std::str::from_utf8(&out) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => self.0.serialize(s),
+        }
+    }
+}
+
+fn ts(t: &Timestamp) -> Ts<'_> {
+    Ts(t)
+}
 
 /// The `post.{id}` part: the run without its big fields, in the Python SDK's
 /// field order.
 #[derive(Serialize)]
 struct PostMain<'a> {
     id: &'a Uuid,
-    start_time: &'a Timestamp,
+    start_time: Ts<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     parent_run_id: Option<&'a Uuid>,
     tags: &'a [String],
@@ -43,7 +82,7 @@ struct PostMain<'a> {
     name: &'a str,
     run_type: RunType,
     #[serde(skip_serializing_if = "Option::is_none")]
-    end_time: Option<&'a Timestamp>,
+    end_time: Option<Ts<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reference_example_id: Option<&'a Uuid>,
 }
@@ -60,9 +99,9 @@ struct PatchMain<'a> {
     tags: &'a [String],
     session_id: Option<()>,
     session_name: &'a str,
-    start_time: &'a Timestamp,
+    start_time: Ts<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    end_time: Option<&'a Timestamp>,
+    end_time: Option<Ts<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reference_example_id: Option<&'a Uuid>,
 }
@@ -71,7 +110,7 @@ struct PatchMain<'a> {
 #[derive(Serialize)]
 struct FullRun<'a> {
     id: &'a Uuid,
-    start_time: &'a Timestamp,
+    start_time: Ts<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     parent_run_id: Option<&'a Uuid>,
     tags: &'a [String],
@@ -81,7 +120,7 @@ struct FullRun<'a> {
     name: &'a str,
     run_type: RunType,
     #[serde(skip_serializing_if = "Option::is_none")]
-    end_time: Option<&'a Timestamp>,
+    end_time: Option<Ts<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reference_example_id: Option<&'a Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,7 +128,7 @@ struct FullRun<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     outputs: Option<&'a RawValue>,
     events: &'a [serde_json::Value],
-    extra: &'a crate::run::Extra,
+    extra: &'a Extra,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,7 +139,7 @@ impl<'a> FullRun<'a> {
     fn new(run: &'a RunRecord, project: Option<&'a str>, post: bool) -> Self {
         FullRun {
             id: &run.id,
-            start_time: &run.start_time,
+            start_time: ts(&run.start_time),
             parent_run_id: run.parent_run_id.as_ref(),
             tags: &run.tags,
             dotted_order: &run.dotted_order,
@@ -108,7 +147,7 @@ impl<'a> FullRun<'a> {
             session_name: project.unwrap_or(&run.session_name),
             name: &run.name,
             run_type: run.run_type,
-            end_time: run.end_time.as_ref(),
+            end_time: run.end_time.as_ref().map(ts),
             reference_example_id: run.reference_example_id.as_ref(),
             inputs: if post {
                 Some(run.inputs.as_deref().unwrap_or_else(|| empty_object()))
@@ -136,6 +175,11 @@ pub(crate) struct MultipartWriter {
     boundary: String,
     scratch: Vec<u8>,
     name: String,
+    /// The `(op, id)` whose prefix `name` holds.
+    name_key: Option<(&'static str, Uuid)>,
+    /// `extra.runtime` is one `Arc` shared by all runs of a client:
+    /// serialized once per body.
+    runtime_cache: Option<(Arc<serde_json::Value>, Vec<u8>)>,
 }
 
 impl MultipartWriter {
@@ -151,6 +195,8 @@ impl MultipartWriter {
             boundary,
             scratch: Vec::with_capacity(1024),
             name: String::with_capacity(64),
+            name_key: None,
+            runtime_cache: None,
         }
     }
 
@@ -181,18 +227,26 @@ impl MultipartWriter {
         buf.extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"");
         buf.extend_from_slice(self.name.as_bytes());
         buf.extend_from_slice(b"\"\r\nContent-Type: application/json\r\nContent-Length: ");
-        let _ = write!(buf, "{}", data.len());
+        push_decimal(buf, data.len());
         buf.extend_from_slice(b"\r\n\r\n");
         buf.extend_from_slice(data);
         buf.extend_from_slice(b"\r\n");
     }
 
-    fn set_name(&mut self, op: &str, id: &Uuid, field: Option<&str>) {
-        self.name.clear();
-        self.name.push_str(op);
-        self.name.push('.');
-        let mut tmp = Uuid::encode_buffer();
-        self.name.push_str(id.hyphenated().encode_lower(&mut tmp));
+    /// Sets the part name `{op}.{id}` or `{op}.{id}.{field}`; the
+    /// `{op}.{id}` prefix is kept from the previous call when unchanged.
+    fn set_name(&mut self, op: &'static str, id: &Uuid, field: Option<&str>) {
+        let prefix_len = op.len() + 1 + uuid::fmt::Hyphenated::LENGTH;
+        if self.name_key == Some((op, *id)) && self.name.len() >= prefix_len {
+            self.name.truncate(prefix_len);
+        } else {
+            self.name.clear();
+            self.name.push_str(op);
+            self.name.push('.');
+            let mut tmp = Uuid::encode_buffer();
+            self.name.push_str(id.hyphenated().encode_lower(&mut tmp));
+            self.name_key = Some((op, *id));
+        }
         if let Some(f) = field {
             self.name.push('.');
             self.name.push_str(f);
@@ -201,7 +255,7 @@ impl MultipartWriter {
 
     fn json_part<T: Serialize + ?Sized>(
         &mut self,
-        op: &str,
+        op: &'static str,
         id: &Uuid,
         field: Option<&str>,
         value: &T,
@@ -215,7 +269,41 @@ impl MultipartWriter {
         Ok(())
     }
 
-    fn raw_part(&mut self, op: &str, id: &Uuid, field: &str, raw: &str) {
+    /// `extra`, byte for byte as `serde_json::to_vec(&extra)` writes it.
+    fn extra_part(
+        &mut self,
+        op: &'static str,
+        id: &Uuid,
+        extra: &Extra,
+    ) -> Result<(), serde_json::Error> {
+        // Destructured so that a new field of `Extra` cannot be forgotten here.
+        let Extra { metadata, runtime } = extra;
+        let scratch = &mut self.scratch;
+        scratch.clear();
+        scratch.extend_from_slice(b"{\"metadata\":");
+        serde_json::to_writer(&mut *scratch, metadata)?;
+        if let Some(rt) = runtime {
+            scratch.extend_from_slice(b",\"runtime\":");
+            match &self.runtime_cache {
+                Some((cached, bytes)) if Arc::ptr_eq(cached, rt) => {
+                    scratch.extend_from_slice(bytes)
+                }
+                _ => {
+                    let bytes = serde_json::to_vec(&**rt)?;
+                    scratch.extend_from_slice(&bytes);
+                    self.runtime_cache = Some((rt.clone(), bytes));
+                }
+            }
+        }
+        scratch.push(b'}');
+        self.set_name(op, id, Some("extra"));
+        let data = std::mem::take(&mut self.scratch);
+        self.part(&data);
+        self.scratch = data;
+        Ok(())
+    }
+
+    fn raw_part(&mut self, op: &'static str, id: &Uuid, field: &str, raw: &str) {
         self.set_name(op, id, Some(field));
         self.part(raw.as_bytes());
     }
@@ -243,7 +331,7 @@ impl MultipartWriter {
             Kind::Post(run) => {
                 let main = PostMain {
                     id: &run.id,
-                    start_time: &run.start_time,
+                    start_time: ts(&run.start_time),
                     parent_run_id: run.parent_run_id.as_ref(),
                     tags: &run.tags,
                     dotted_order: &run.dotted_order,
@@ -251,7 +339,7 @@ impl MultipartWriter {
                     session_name: project.unwrap_or(&run.session_name),
                     name: &run.name,
                     run_type: run.run_type,
-                    end_time: run.end_time.as_ref(),
+                    end_time: run.end_time.as_ref().map(ts),
                     reference_example_id: run.reference_example_id.as_ref(),
                 };
                 self.json_part("post", &run.id, None, &main)?;
@@ -260,7 +348,7 @@ impl MultipartWriter {
                 let outputs = run.outputs.as_deref().map_or("{}", RawValue::get);
                 self.raw_part("post", &run.id, "outputs", outputs);
                 self.json_part("post", &run.id, Some("events"), &run.events)?;
-                self.json_part("post", &run.id, Some("extra"), &run.extra)?;
+                self.extra_part("post", &run.id, &run.extra)?;
                 if let Some(error) = &run.error {
                     self.json_part("post", &run.id, Some("error"), error)?;
                 }
@@ -279,8 +367,8 @@ impl MultipartWriter {
                     tags: &run.tags,
                     session_id: None,
                     session_name: project.unwrap_or(&run.session_name),
-                    start_time: &run.start_time,
-                    end_time: run.end_time.as_ref(),
+                    start_time: ts(&run.start_time),
+                    end_time: run.end_time.as_ref().map(ts),
                     reference_example_id: run.reference_example_id.as_ref(),
                 };
                 self.json_part("patch", &run.id, None, &main)?;
@@ -290,7 +378,7 @@ impl MultipartWriter {
                     self.raw_part("patch", &run.id, "outputs", outputs.get());
                 }
                 self.json_part("patch", &run.id, Some("events"), &run.events)?;
-                self.json_part("patch", &run.id, Some("extra"), &run.extra)?;
+                self.extra_part("patch", &run.id, &run.extra)?;
                 if let Some(error) = &run.error {
                     self.json_part("patch", &run.id, Some("error"), error)?;
                 }
@@ -310,6 +398,21 @@ impl MultipartWriter {
         self.buf.extend_from_slice(b"--\r\n");
         (self.buf, ct)
     }
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(buf: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[i..]);
 }
 
 /// The `/runs/batch` body `{"post":[...],"patch":[...]}` for run items
@@ -423,6 +526,56 @@ mod tests {
             !body.contains(r#"{"x":1}"#),
             "inputs are not re-sent on patch"
         );
+    }
+
+    #[test]
+    fn decimal() {
+        for n in [0usize, 7, 10, 99, 100, 12345, usize::MAX] {
+            let mut b = Vec::new();
+            push_decimal(&mut b, n);
+            assert_eq!(String::from_utf8(b).unwrap(), n.to_string());
+        }
+    }
+
+    #[test]
+    fn fast_paths_write_what_serde_writes() {
+        let mut extra = Extra::default();
+        for with_runtime in [false, true] {
+            if with_runtime {
+                extra
+                    .metadata
+                    .insert("k\"ey".into(), serde_json::json!({"a": [1, "ü"]}));
+                extra.runtime = Some(Arc::new(
+                    serde_json::json!({"sdk": "langsmith-rs", "v": null}),
+                ));
+            }
+            let mut w = MultipartWriter::with_boundary("b".into());
+            let id = Uuid::nil();
+            // Twice: the second time from the runtime cache.
+            for _ in 0..2 {
+                w.extra_part("post", &id, &extra).unwrap();
+                let expected = serde_json::to_vec(&extra).unwrap();
+                let (_, tail) = w.buf.split_at(w.buf.len() - expected.len() - 2);
+                assert_eq!(&tail[..expected.len()], &expected[..]);
+            }
+        }
+        for micros in [
+            0i64,
+            1,
+            999_999,
+            1_767_323_045_678_901,
+            951_782_400_000_000,
+            253_402_300_799_999_999,
+            -1,
+            -86_400_000_001,
+        ] {
+            let t = Timestamp::from_micros(micros);
+            assert_eq!(
+                serde_json::to_string(&Ts(&t)).unwrap(),
+                serde_json::to_string(&t).unwrap(),
+                "{micros}"
+            );
+        }
     }
 
     #[test]
