@@ -207,3 +207,27 @@ async fn unsampled_caller_records_nothing_and_passes_sampled_zero_on() {
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert!(srv.sink.runs().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracing_off_records_nothing_even_with_a_caller() {
+    let sink = MemorySink::new();
+    let off = Client::builder()
+        .sink(sink.clone())
+        .tracing(Some(false))
+        .build();
+    let srv = start_with(move |o| o.client(off));
+    let body: Value = reqwest::Client::new()
+        .get(format!("{}/call-out", srv.base))
+        .header("langsmith-trace", CALLER)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str::<Value>(&t).unwrap())
+        .unwrap();
+    assert_eq!(body["server_run"], Value::Null);
+    assert_eq!(body["trace"], serde_json::json!([]));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(sink.runs().is_empty());
+}
