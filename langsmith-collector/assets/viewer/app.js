@@ -11,6 +11,10 @@
 
 const KEY_STORAGE = 'langsmith-collector.api-key';
 const TRACE_POLL_MS = 1500;
+// Slower polling for a trace that has not changed for a minute (a run that
+// never ends, e.g. its process died) and for a hidden tab.
+const SLOW_POLL_MS = 5000;
+const QUIET_MS = 60000;
 const LIST_POLL_MS = 4000;
 // A trace whose newest run started or ended this recently is still polled
 // even when no run is pending: more runs (from other services) may follow.
@@ -96,8 +100,10 @@ function fmtClock(ms) {
     pad(d.getMilliseconds(), 3);
 }
 
+/** `01a1fcaf…61f4`: time-ordered ids (UUID v7) share their first digits. */
 function shortId(id) {
-  return typeof id === 'string' ? id.slice(0, 8) : '';
+  if (typeof id !== 'string') return '';
+  return id.length > 16 ? id.slice(0, 8) + '…' + id.slice(-4) : id;
 }
 
 /** A nice tick step (1, 2 or 5 × 10^n) giving about `count` ticks over `span`. */
@@ -374,7 +380,7 @@ function traceRow(t) {
     el('a', { class: 'trace-link', href, text: t.name || '(unnamed)' })),
   el('td', { class: 'c-project', text: t.project || '' }),
   runs,
-  el('td', { class: 'c-num', text: t.status === 'pending' && t.duration_ms == null ? '…' : fmtDuration(t.duration_ms) }),
+  el('td', { class: 'c-num' + (t.status === 'pending' ? ' running' : ''), text: listDuration(t, start) }),
   el('td', { class: 'c-time', title: fmtClock(start), 'data-ms': String(start), text: fmtAgo(start) }),
   el('td', { class: 'c-id mono', title: t.trace_id, text: shortId(t.trace_id) }));
   tr.addEventListener('click', (e) => {
@@ -385,6 +391,12 @@ function traceRow(t) {
     if (e.key === 'Enter') open();
   });
   return tr;
+}
+
+function listDuration(t, start) {
+  if (t.status !== 'pending') return fmtDuration(t.duration_ms);
+  const so = Math.max(Number(t.duration_ms) || 0, Date.now() - start);
+  return Number.isFinite(so) ? fmtDuration(so) + ' so far' : 'running';
 }
 
 function refreshAges() {
@@ -399,6 +411,7 @@ function newTraceState(id, runId) {
   return {
     id,
     openedAt: Date.now(),
+    changedAt: Date.now(),
     text: '',
     runs: [],
     byId: new Map(),
@@ -440,6 +453,7 @@ async function pollTrace() {
     const text = JSON.stringify(data);
     if (text !== t.text) {
       t.text = text;
+      t.changedAt = Date.now();
       buildTree(t, Array.isArray(data && data.runs) ? data.runs : []);
       await loadSessionNames(t);
       if (state.trace !== t) return;
@@ -464,7 +478,8 @@ async function pollTrace() {
   }
   t.live = live;
   setLive(live);
-  if (live) schedule(pollTrace, TRACE_POLL_MS);
+  const quiet = document.hidden || Date.now() - t.changedAt > QUIET_MS;
+  if (live) schedule(pollTrace, quiet ? SLOW_POLL_MS : TRACE_POLL_MS);
   else if (t.roots.length) renderWaterfall(t); // pending bars stop growing
 }
 
@@ -559,6 +574,7 @@ function buildTree(t, nested) {
   t.runs = [...byId.values()];
   t.byId = byId;
   t.roots = roots;
+  assignServices(t);
   if (!t.selected || !byId.has(t.selected)) t.selected = roots.length ? roots[0].id : '';
 }
 
@@ -576,12 +592,34 @@ function visibleRows(t) {
   return rows;
 }
 
-function serviceOf(r) {
-  const rt = r.extra && r.extra.runtime;
-  const md = r.extra && r.extra.metadata;
-  const svc = md && typeof md.service_name === 'string' ? md.service_name : '';
-  const sdk = rt && typeof rt.sdk === 'string' ? rt.sdk : '';
-  return svc || sdk;
+function sdkOf(r) {
+  const rt = r && r.extra && r.extra.runtime;
+  return rt && typeof rt.sdk === 'string' ? rt.sdk : '';
+}
+
+/**
+ * Which service a run belongs to: its own `service_name` metadata, else its
+ * SDK when that differs from its parent's, else its parent's service. A
+ * tree row is tagged where this changes (a distributed trace's hops).
+ */
+function assignServices(t) {
+  const walk = (r, parent) => {
+    const md = r.extra && r.extra.metadata;
+    const own = md && typeof md.service_name === 'string' ? md.service_name : '';
+    const sdk = sdkOf(r);
+    if (own) r._service = own;
+    else if (!parent || (sdk && sdk !== sdkOf(parent))) r._service = sdk;
+    else r._service = parent._service;
+    for (const k of r._kids) if (!k._visited) {
+      k._visited = true;
+      walk(k, r);
+    }
+  };
+  for (const r of t.runs) r._visited = false;
+  for (const r of t.roots) {
+    r._visited = true;
+    walk(r, null);
+  }
 }
 
 function timeBounds(t) {
@@ -603,7 +641,7 @@ function renderTrace(t) {
   const pending = t.runs.some((r) => r.status === 'pending' || !r.end_time);
   const { span } = timeBounds(t);
   const projects = [...new Set(t.runs.map((r) => state.sessions.get(r.session_id)).filter(Boolean))];
-  const services = [...new Set(t.runs.map(serviceOf).filter(Boolean))];
+  const services = [...new Set(t.runs.map((r) => r._service).filter(Boolean))];
   $('trace-title').replaceChildren(root ? runTypePill(root.run_type) : '', root ? String(root.name || '(unnamed)') : 'Trace');
   document.title = (root && root.name ? root.name + ' · ' : '') + 'langsmith-collector';
   $('trace-chips').replaceChildren(
@@ -614,7 +652,7 @@ function renderTrace(t) {
     ...projects.map((p) => el('span', { class: 'chip', title: 'project', text: p })),
     services.length > 1 ? el('span', { class: 'chip', title: 'services / SDKs in this trace', text: services.join(' · ') }) : '',
     root && Number.isFinite(root._start) ? el('span', { class: 'chip muted', text: fmtClock(root._start) }) : '',
-    el('span', { class: 'chip mono muted', title: 'trace id', text: t.id }));
+    el('span', { class: 'chip mono muted', title: 'trace id ' + t.id, text: shortId(t.id) }));
   renderTree(t);
   renderDetail(t, false);
   state.lastTraceRendered = t.id;
@@ -631,8 +669,8 @@ function renderTree(t) {
     const collapsed = t.collapsed.has(r.id);
     const isError = r.status === 'error' || Boolean(r.error);
     const pending = r.status === 'pending' || !r.end_time;
-    const svc = serviceOf(r);
-    const newService = svc && parent && serviceOf(parent) !== svc;
+    const svc = r._service;
+    const newService = svc && parent && parent._service !== svc;
     const caret = kids
       ? el('button', {
         type: 'button',
@@ -862,7 +900,7 @@ function renderDetail(t, force) {
     t.detailText = '';
     return;
   }
-  const { _kids, _start, _end, _orphan, ...plain } = r;
+  const { _kids, _start, _end, _orphan, _service, _visited, ...plain } = r;
   const text = JSON.stringify(plain);
   if (!force && text === t.detailText) return;
   const keepScroll = !force ? pane.scrollTop : 0;
@@ -889,6 +927,7 @@ function renderDetail(t, force) {
       ...kv('Start', fmtClock(_start) || String(r.start_time || '')),
       ...kv('Duration', dur),
       ...kv('Project', state.sessions.get(r.session_id) || shortId(r.session_id)),
+      ...(r._service ? kv('Service', r._service) : []),
       ...(runtime && runtime.sdk ? kv('SDK', String(runtime.sdk) + (runtime.sdk_version ? ' ' + runtime.sdk_version : '')) : [])),
   ];
   if (isError) nodes.push(section('Error', 'error', el('pre', { class: 'error-text', text: String(r.error) })));
