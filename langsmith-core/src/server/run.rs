@@ -149,8 +149,8 @@ impl ServerRun {
             first_byte: false,
             ended: false,
         };
-        if server_run.run.is_recording() {
-            server_run.run.set_inputs(&Inputs::new(o, req));
+        if let Some(rec) = server_run.run.record_mut() {
+            rec.inputs = Some(object_payload(&Inputs::new(o, req)));
         }
         server_run
     }
@@ -242,9 +242,15 @@ impl ServerRun {
     /// assert_eq!(rec.error.as_deref(), Some(langsmith_core::CANCELLED));
     /// ```
     pub fn set_status(&mut self, status: u16) {
+        if self.status == Some(status) {
+            return;
+        }
         self.status = Some(status);
-        if self.record_status && !self.ended {
-            self.run.set_outputs(&StatusOutput { status });
+        if self.record_status
+            && !self.ended
+            && let Some(rec) = self.run.record_mut()
+        {
+            rec.outputs = Some(object_payload(&StatusOutput { status }));
         }
     }
 
@@ -533,6 +539,12 @@ fn reason_phrase(status: u16) -> Option<&'static str> {
         511 => "Network Authentication Required",
         _ => return None,
     })
+}
+
+/// Serializes a struct that is always a JSON object straight into a
+/// payload (no re-parse, unlike the general [`crate::to_payload`]).
+fn object_payload<T: Serialize>(value: &T) -> crate::Payload {
+    serde_json::value::to_raw_value(value).unwrap_or_else(|_| crate::to_payload(value, "output"))
 }
 
 #[derive(Serialize)]
