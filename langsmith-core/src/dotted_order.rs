@@ -38,7 +38,7 @@ pub struct DottedOrder(String);
 pub enum DottedOrderError {
     /// The string is empty.
     Empty,
-    /// More than [`MAX_DEPTH`] segments.
+    /// More than 128 segments.
     TooDeep,
     /// Segment `index` (0-based) is not `YYYYMMDDTHHMMSSffffffZ` + a UUID.
     BadSegment {
