@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 pin_project_lite::pin_project! {
     /// The response future of [`LangSmithService`](crate::LangSmithService):
     /// polls the inner future inside the run's context (also while dropping
-    /// it), records a panic in it as the run's error (then lets the panic go
+    /// it; an untraced request's future is polled as it is), records a panic in it as the run's error (then lets the panic go
     /// on), an inner error as the run's error, and hands the run to the
     /// response body, which ends it when the body has been sent. Dropped
     /// before it completes (client hang-up), it ends the run as cancelled.
@@ -26,7 +26,7 @@ pin_project_lite::pin_project! {
     pub struct ResponseFuture<F: Future> {
         // Dropped first: the handler's own runs end before the request's.
         #[pin]
-        inner: InRun<F>,
+        inner: Inner<F>,
         run: Option<ServerRun>,
         // A HEAD request: the response body is never sent.
         head: bool,
@@ -35,10 +35,35 @@ pin_project_lite::pin_project! {
 
 impl<F: Future> ResponseFuture<F> {
     pub(crate) fn new(inner: F, ctx: Option<RunContext>, run: ServerRun, head: bool) -> Self {
+        let inner = match ctx {
+            Some(ctx) => Inner::Traced {
+                fut: inner.in_run(Some(ctx)),
+            },
+            None => Inner::Plain { fut: inner },
+        };
         ResponseFuture {
-            inner: inner.in_run(ctx),
+            inner,
             run: Some(run),
             head,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = InnerProj]
+    enum Inner<F: Future> {
+        Traced { #[pin] fut: InRun<F> },
+        Plain { #[pin] fut: F },
+    }
+}
+
+impl<F: Future> Future for Inner<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        match self.project() {
+            InnerProj::Traced { fut } => fut.poll(cx),
+            InnerProj::Plain { fut } => fut.poll(cx),
         }
     }
 }
