@@ -191,10 +191,11 @@ pub(crate) fn list_traces(
            FROM runs GROUP BY trace_id
          ), t AS (
            SELECT g.*, COALESCE(g.first_ms, 0) AS skey,
-                  (SELECT x.seq FROM runs x WHERE x.trace_id = g.trace_id
-                   ORDER BY (x.id = x.trace_id) DESC, (x.parent_run_id IS NULL) DESC,
-                            x.dotted_order, x.seq
-                   LIMIT 1) AS root_seq
+                  COALESCE(
+                    (SELECT x.seq FROM runs x WHERE x.id = g.trace_id AND x.trace_id = g.trace_id),
+                    (SELECT x.seq FROM runs x WHERE x.trace_id = g.trace_id
+                     ORDER BY (x.parent_run_id IS NULL) DESC, x.dotted_order, x.seq
+                     LIMIT 1)) AS root_seq
            FROM g
          )
          SELECT t.trace_id, t.run_count, t.error_count, t.pending_count, t.skey, t.end_ms,
