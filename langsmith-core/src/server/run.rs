@@ -402,11 +402,16 @@ fn read_headers(req: &RequestInfo<'_>) -> IncomingContext {
 }
 
 fn builder(o: &Inner, req: &RequestInfo<'_>, client: &Client) -> crate::RunBuilder {
-    RunTree::new(run_name(o, req))
+    let mut b = RunTree::new(run_name(o, req))
         .client(client.clone())
-        .run_type(o.run_type)
-        .tags(o.tags.iter().cloned())
-        .metadata_map(o.metadata.clone())
+        .run_type(o.run_type);
+    if !o.tags.is_empty() {
+        b = b.tags(o.tags.iter().cloned());
+    }
+    if !o.metadata.is_empty() {
+        b = b.metadata_map(o.metadata.clone());
+    }
+    b
 }
 
 /// A context that records nothing but tells downstream `langsmith-sampled=0`.
