@@ -9,4 +9,5 @@ if python=$(scripts/setup-python.sh); then
 else
   echo "WARNING: could not set up the Python SDK venv; interop tests will skip (and fail under CI=true)" >&2
 fi
+scripts/setup-browser.sh || echo "WARNING: could not set up the browser test (chromium/playwright-core); it will skip (and fail under CI=true)" >&2
 exec cargo test --workspace --all-features "$@"
