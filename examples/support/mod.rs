@@ -1,0 +1,144 @@
+//! Plumbing shared by the offline examples (`quickstart`, `run_tree`,
+//! `continue_trace`): where the runs go, and printing what arrived. Nothing
+//! here is needed to trace your own code.
+//!
+//! Without `LANGSMITH_API_KEY`, a LangSmith-compatible collector is started
+//! in this process and the runs are printed from it as trees; with it, the
+//! runs go to LangSmith (`LANGSMITH_ENDPOINT`, `LANGSMITH_PROJECT` as usual).
+
+use langsmith::{Client, Config, Timestamp, Uuid, set_default_client};
+use langsmith_collector::{Collector, CollectorHandle, StoredRun};
+use std::collections::HashMap;
+use std::error::Error;
+use std::time::Duration;
+
+/// How long to wait for the runs to be delivered before exiting.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Where this example's runs go.
+pub struct Destination {
+    collector: Option<CollectorHandle>,
+    client: Client,
+}
+
+impl Destination {
+    /// Sends to LangSmith when `LANGSMITH_API_KEY` is set, otherwise to a
+    /// collector started here (its runs in `project`). Either way the client
+    /// starts traces (as with `LANGSMITH_TRACING=true`) and becomes the
+    /// process-wide default client, the one the ambient APIs use.
+    pub fn from_env(project: &str) -> Result<Self, Box<dyn Error>> {
+        let remote = std::env::var_os("LANGSMITH_API_KEY").is_some()
+            || std::env::var_os("LANGCHAIN_API_KEY").is_some();
+        let (collector, client) = if remote {
+            let client = Client::builder().tracing(Some(true)).build();
+            println!(
+                "sending runs to {} (project {:?})",
+                client.config().endpoint,
+                client.project()
+            );
+            (None, client)
+        } else {
+            let collector = Collector::builder().start()?;
+            println!(
+                "no LANGSMITH_API_KEY: sending runs to a local collector at {}",
+                collector.url()
+            );
+            let client = Client::builder()
+                .config(Config::default())
+                .endpoint(collector.url())
+                .api_key("local")
+                .project(project)
+                .tracing(Some(true))
+                .build();
+            (Some(collector), client)
+        };
+        set_default_client(client.clone());
+        Ok(Destination { collector, client })
+    }
+
+    /// The client the runs go through.
+    #[allow(dead_code)] // not every example needs it
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Flushes, says how many runs were delivered, then prints each trace as
+    /// a tree (local collector) or where to find it (LangSmith).
+    pub fn finish(self, trace_ids: &[Uuid]) {
+        if !self.client.flush_blocking(FLUSH_TIMEOUT) {
+            eprintln!("warning: not everything was delivered within {FLUSH_TIMEOUT:?}");
+        }
+        let stats = self.client.stats();
+        println!(
+            "delivered {} runs/feedback, dropped {}",
+            stats.sent,
+            stats.dropped()
+        );
+        let Some(collector) = self.collector else {
+            for id in trace_ids {
+                println!(
+                    "trace {id}: open it in LangSmith, project {:?}",
+                    self.client.project()
+                );
+            }
+            return;
+        };
+        for &id in trace_ids {
+            print_trace(&collector, id);
+        }
+        collector.shutdown();
+    }
+}
+
+/// Prints one trace as an indented tree: name, run type, duration, error;
+/// then the feedback left on its runs.
+fn print_trace(collector: &CollectorHandle, trace_id: Uuid) {
+    let runs = collector.trace(trace_id);
+    println!("\ntrace {trace_id} ({} runs)", runs.len());
+    let mut children: HashMap<Option<Uuid>, Vec<&StoredRun>> = HashMap::new();
+    for run in &runs {
+        children.entry(run.parent_run_id).or_default().push(run);
+    }
+    for list in children.values_mut() {
+        list.sort_by(|a, b| a.dotted_order.cmp(&b.dotted_order));
+    }
+    let roots = children.get(&None).cloned().unwrap_or_default();
+    for (i, root) in roots.iter().enumerate() {
+        print_run(root, "", i + 1 == roots.len(), &children);
+    }
+    for fb in collector.feedback() {
+        if fb.trace_id == Some(trace_id) || runs.iter().any(|r| Some(r.id) == fb.run_id) {
+            println!("   feedback: {} = {}", fb.key, fb.score);
+        }
+    }
+}
+
+fn print_run(
+    run: &StoredRun,
+    prefix: &str,
+    last: bool,
+    children: &HashMap<Option<Uuid>, Vec<&StoredRun>>,
+) {
+    let micros = |t: &str| Timestamp::parse_rfc3339(t).map_or(0, Timestamp::as_micros);
+    let duration = match &run.end_time {
+        Some(end) => format!(
+            "{:.1} ms",
+            (micros(end) - micros(&run.start_time)) as f64 / 1000.0
+        ),
+        None => "running".to_string(),
+    };
+    let error = match &run.error {
+        Some(e) => format!("  ERROR: {e}"),
+        None => String::new(),
+    };
+    let branch = if last { "└─" } else { "├─" };
+    println!(
+        "{prefix}{branch} {} [{}] {duration}{error}",
+        run.name, run.run_type
+    );
+    let kids = children.get(&Some(run.id)).cloned().unwrap_or_default();
+    let prefix = format!("{prefix}{}", if last { "   " } else { "│  " });
+    for (i, kid) in kids.iter().enumerate() {
+        print_run(kid, &prefix, i + 1 == kids.len(), children);
+    }
+}
