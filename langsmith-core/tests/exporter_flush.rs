@@ -209,15 +209,13 @@ fn shutdown_is_bounded_when_the_endpoint_is_down() {
     }
 }
 
-/// Empty queue: dropping is immediate.
+/// Empty queue: dropping does not wait for the shutdown timeout.
 #[test]
 fn shutdown_with_nothing_pending_is_immediate() {
-    let client = client(config(&refused_url()));
+    let mut cfg = config(&refused_url());
+    cfg.exporter.shutdown_timeout = Duration::from_secs(10);
+    let client = client(cfg);
     let t = Instant::now();
     drop(client);
-    assert!(
-        t.elapsed() < Duration::from_millis(200),
-        "{:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
 }
