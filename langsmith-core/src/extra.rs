@@ -20,6 +20,24 @@ use uuid::Uuid;
 
 thread_local! {
     static PENDING: Cell<Option<Box<TraceExtra>>> = const { Cell::new(None) };
+    /// `PENDING` is `Some`: a plain flag, cheaper to read on every call than
+    /// a slot with a destructor.
+    static HAS_PENDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Replaces this thread's pending overrides, returning the previous ones.
+fn swap_pending(new: Option<Box<TraceExtra>>) -> Option<Box<TraceExtra>> {
+    HAS_PENDING.set(new.is_some());
+    PENDING.replace(new)
+}
+
+/// Takes this thread's pending overrides.
+#[inline]
+fn take_pending() -> Option<Box<TraceExtra>> {
+    if !HAS_PENDING.get() {
+        return None;
+    }
+    swap_pending(None)
 }
 
 static UNUSED_EXTRA: crate::RateLimited = crate::RateLimited::new(60);
@@ -217,7 +235,7 @@ struct Restore {
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        let unused = PENDING.replace(self.prev.take());
+        let unused = swap_pending(self.prev.take());
         if unused.is_some() {
             warn_unused();
         }
@@ -248,7 +266,7 @@ fn warn_unused() {
 /// assert_eq!(n, 2);
 /// ```
 pub fn with_extra<R>(extra: TraceExtra, f: impl FnOnce() -> R) -> R {
-    let prev = PENDING.replace(Some(Box::new(extra)));
+    let prev = swap_pending(Some(Box::new(extra)));
     let _restore = Restore { prev };
     f()
 }
@@ -312,10 +330,10 @@ impl<F: Future> Future for WithExtra<F> {
         }
         impl Drop for Back<'_> {
             fn drop(&mut self) {
-                *self.slot = PENDING.replace(self.prev.take());
+                *self.slot = swap_pending(self.prev.take());
             }
         }
-        let prev = PENDING.replace(this.extra.take());
+        let prev = swap_pending(this.extra.take());
         let _back = Back {
             slot: this.extra,
             prev,
@@ -344,6 +362,9 @@ pub fn tracing_active() -> bool {
         None => match current_run() {
             // An unsampled trace records nothing below it either.
             Some(ctx) => ctx.is_sampled(),
+            // Takes the default client's lock and a reference count: the
+            // dearest part of the check (a lock-free mirror of its tracing
+            // setting in client.rs would make it one atomic load).
             None => default_client().starts_traces(),
         },
     }
@@ -364,7 +385,7 @@ pub mod __private {
     /// is traced (`Some`) or runs plain (`None`).
     #[inline]
     pub fn begin() -> Option<Call> {
-        let extra = PENDING.take();
+        let extra = take_pending();
         if extra.is_some() || tracing_active() {
             Some(Call { extra })
         } else {
@@ -463,6 +484,14 @@ pub mod __private {
     pub trait ErrorOutput: std::fmt::Display {}
     impl<T: std::fmt::Display + ?Sized> ErrorOutput for T {}
 
+    /// Runs `f` out of line: the setup of a traced call is kept out of the
+    /// traced function's own code, so that the untraced path stays small.
+    #[cold]
+    #[inline(never)]
+    pub fn cold<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
     /// Fixes a closure's return type (helps inference inside the body).
     #[inline(always)]
     pub fn typed_fn<T, F: FnOnce() -> T>(f: F) -> F {
@@ -476,13 +505,13 @@ pub mod __private {
     }
 
     /// Traces a sync call; the value is the output.
-    #[inline]
+    #[inline(never)]
     pub fn call<T: Output>(b: RunBuilder, f: impl FnOnce() -> T) -> T {
         b.call(f)
     }
 
     /// Traces a sync `Result` call: `Ok` is the output, `Err` the error.
-    #[inline]
+    #[inline(never)]
     pub fn try_call<T: Output, E: ErrorOutput>(
         b: RunBuilder,
         f: impl FnOnce() -> Result<T, E>,
@@ -491,7 +520,7 @@ pub mod __private {
     }
 
     /// Traces a future; its value is the output.
-    #[inline]
+    #[inline(never)]
     pub fn call_async<T: Output, F: Future<Output = T>>(
         b: RunBuilder,
         fut: F,
@@ -500,7 +529,7 @@ pub mod __private {
     }
 
     /// Traces a `Result` future.
-    #[inline]
+    #[inline(never)]
     pub fn try_call_async<T: Output, E: ErrorOutput, F: Future<Output = Result<T, E>>>(
         b: RunBuilder,
         fut: F,
@@ -509,11 +538,13 @@ pub mod __private {
     }
 
     /// Traces a sync call whose output is not recorded.
+    #[inline(never)]
     pub fn call_opaque<T>(b: RunBuilder, f: impl FnOnce() -> T) -> T {
         b.call(move || Opaque(f())).0
     }
 
     /// Traces a sync `Result` call whose output is not recorded.
+    #[inline(never)]
     pub fn try_call_opaque<T, E: ErrorOutput>(
         b: RunBuilder,
         f: impl FnOnce() -> Result<T, E>,
@@ -522,11 +553,13 @@ pub mod __private {
     }
 
     /// Traces a future whose output is not recorded.
+    #[inline(never)]
     pub async fn call_async_opaque<F: Future>(b: RunBuilder, fut: F) -> F::Output {
         b.call_async(async move { Opaque(fut.await) }).await.0
     }
 
     /// Traces a `Result` future whose output is not recorded.
+    #[inline(never)]
     pub async fn try_call_async_opaque<T, E: ErrorOutput, F>(b: RunBuilder, fut: F) -> Result<T, E>
     where
         F: Future<Output = Result<T, E>>,

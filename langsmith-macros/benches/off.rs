@@ -1,7 +1,8 @@
 //! What `#[traceable]` costs: a plain function, the same function traced
 //! with tracing off (the default: no current run, `LANGSMITH_TRACING`
 //! unset), off through the process-wide switch, and on (every call a root
-//! run handed to a sink that discards it).
+//! run handed to a sink that discards it), and the parts of the check
+//! made on every call.
 #![allow(missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -39,6 +40,18 @@ fn bench(c: &mut Criterion) {
     set_default_client(Client::builder().sink(Discard).tracing(None).build());
     g.bench_function("traced/off (tracing unset)", |b| {
         b.iter(|| traced(black_box(1), black_box(2)))
+    });
+
+    // What the check is made of, to see where the time goes.
+    g.bench_function("parts/__private::begin()", |b| {
+        b.iter(langsmith::__private::begin)
+    });
+    g.bench_function("parts/tracing_active()", |b| {
+        b.iter(langsmith::tracing_active)
+    });
+    g.bench_function("parts/current_run()", |b| b.iter(langsmith::current_run));
+    g.bench_function("parts/default_client()", |b| {
+        b.iter(langsmith::default_client)
     });
 
     set_tracing_enabled(Some(false));

@@ -273,13 +273,13 @@ fn gen_begin(
     quote! {
         match #krate::__private::begin() {
             ::core::option::Option::Some(mut __ls_call) => {
-                #items
-                let __ls_b = __ls_call.builder(#name) #opts;
-                ::core::option::Option::Some(
+                ::core::option::Option::Some(#krate::__private::cold(|| {
+                    #items
+                    let __ls_b = __ls_call.builder(#name) #opts;
                     __ls_call
                         .apply(__ls_b)
-                        .inputs(&#krate::__private::Inputs(&[#(#entries),*])),
-                )
+                        .inputs(&#krate::__private::Inputs(&[#(#entries),*]))
+                }))
             }
             ::core::option::Option::None => ::core::option::Option::None,
         }
