@@ -869,3 +869,72 @@ fn inactive_run_context_is_fine() {
     let run = Run::inactive();
     assert_eq!(in_run_sync(run.context().cloned(), || top(2)), 7);
 }
+
+// ---------------------------------------------------------------- more shapes
+
+trait NativeAsync {
+    fn answer(&self, q: u8) -> impl std::future::Future<Output = u8> + Send;
+}
+
+struct Native;
+
+impl NativeAsync for Native {
+    #[traceable]
+    async fn answer(&self, q: u8) -> u8 {
+        tokio::task::yield_now().await;
+        q * 2
+    }
+}
+
+struct Wrapper<T> {
+    items: Vec<T>,
+}
+
+impl<T: Serialize + Sync> Wrapper<T> {
+    #[traceable(include_self)]
+    fn get(&self, i: usize) -> Option<&T> {
+        self.items.get(i)
+    }
+}
+
+impl<T: Serialize> Serialize for Wrapper<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.items.serialize(s)
+    }
+}
+
+#[traceable]
+fn boxed_error(fail: bool) -> Result<u8, Box<dyn std::error::Error + Send + Sync>> {
+    if fail { Err("boxed".into()) } else { Ok(1) }
+}
+
+#[traceable]
+fn recursive(n: u32) -> u32 {
+    if n == 0 { 0 } else { n + recursive(n - 1) }
+}
+
+#[tokio::test]
+async fn native_async_trait_generic_impl_boxed_error_recursion() {
+    let (_, runs, _) = under_root_async(async {
+        assert_eq!(assert_send(Native.answer(4)).await, 8);
+        let w = Wrapper {
+            items: vec!["a", "b"],
+        };
+        assert_eq!(w.get(1), Some(&"b"));
+        assert!(boxed_error(true).is_err());
+        assert_eq!(recursive(3), 6);
+    })
+    .await;
+    let m = by_name(&runs);
+    assert_eq!(inputs(&m["answer"]), r#"{"q":4}"#);
+    assert_eq!(outputs(&m["answer"]), r#"{"output":8}"#);
+    assert_eq!(inputs(&m["get"]), r#"{"self":["a","b"],"i":1}"#);
+    assert_eq!(outputs(&m["get"]), r#"{"output":"b"}"#);
+    assert_eq!(m["boxed_error"].error.as_deref(), Some("boxed"));
+    let rec: Vec<_> = runs.iter().filter(|r| r.name == "recursive").collect();
+    assert_eq!(rec.len(), 4);
+    let depth = |r: &RunRecord| r.dotted_order.matches('.').count();
+    let deepest = rec.iter().max_by_key(|r| depth(r)).unwrap();
+    assert_eq!(inputs(deepest), r#"{"n":0}"#);
+    assert_eq!(depth(deepest), 4);
+}
