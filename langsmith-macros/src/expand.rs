@@ -308,7 +308,14 @@ fn pat_idents(pat: &Pat, out: &mut Vec<Param>) {
         Pat::Ident(p) => {
             out.push(Param {
                 name: p.ident.unraw().to_string(),
-                ident: p.ident.to_token_stream(),
+                // Resolved like the macro's own code (so lints about the
+                // user's code, e.g. on `_x` bindings, do not fire on this
+                // use), located at the argument for error messages.
+                ident: {
+                    let mut id = p.ident.clone();
+                    id.set_span(Span::call_site().located_at(p.ident.span()));
+                    id.to_token_stream()
+                },
                 span: p.ident.span(),
                 is_self: p.ident == "self",
             });

@@ -938,3 +938,27 @@ async fn native_async_trait_generic_impl_boxed_error_recursion() {
     assert_eq!(inputs(deepest), r#"{"n":0}"#);
     assert_eq!(depth(deepest), 4);
 }
+
+#[traceable]
+extern "C" fn c_callback(x: i32) -> i32 {
+    x * 10
+}
+
+#[traceable(skip(p))]
+fn raw_pointer(p: *const u8) -> bool {
+    p.is_null()
+}
+
+#[test]
+fn extern_fns_and_skipped_pointers() {
+    let v = 7u8;
+    let (_, runs, _) = under_root(|| {
+        assert_eq!(c_callback(2), 20);
+        let f: extern "C" fn(i32) -> i32 = c_callback;
+        assert_eq!(f(3), 30);
+        assert!(!raw_pointer(&v));
+    });
+    let m = by_name(&runs);
+    assert_eq!(runs.iter().filter(|r| r.name == "c_callback").count(), 2);
+    assert_eq!(inputs(&m["raw_pointer"]), "{}");
+}
