@@ -484,6 +484,36 @@ pub mod __private {
     pub trait ErrorOutput: std::fmt::Display {}
     impl<T: std::fmt::Display + ?Sized> ErrorOutput for T {}
 
+    pin_project_lite::pin_project! {
+        /// The future of a `#[traceable]` async fn: the plain body when the
+        /// call is not traced, or the traced call, boxed so that an untraced
+        /// future is no bigger than the plain one.
+        #[project = MaybeTracedProj]
+        #[allow(missing_docs)] // the fields: `fut`, the future
+        pub enum MaybeTraced<F, T> {
+            /// Not traced: the body as it is.
+            Plain {
+                #[pin]
+                fut: F,
+            },
+            /// Traced: the body inside a run.
+            Traced {
+                fut: Pin<Box<T>>,
+            },
+        }
+    }
+
+    impl<F: Future, T: Future<Output = F::Output>> Future for MaybeTraced<F, T> {
+        type Output = F::Output;
+        #[inline]
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+            match self.project() {
+                MaybeTracedProj::Plain { fut } => fut.poll(cx),
+                MaybeTracedProj::Traced { fut } => fut.as_mut().poll(cx),
+            }
+        }
+    }
+
     /// Runs `f` out of line: the setup of a traced call is kept out of the
     /// traced function's own code, so that the untraced path stays small.
     #[cold]

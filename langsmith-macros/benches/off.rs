@@ -33,13 +33,40 @@ fn traced(a: u64, b: u64) -> u64 {
     a.wrapping_mul(31).wrapping_add(b) ^ 0x5555
 }
 
+async fn plain_async(a: u64, b: u64) -> u64 {
+    a.wrapping_mul(31).wrapping_add(b) ^ 0x5555
+}
+
+#[traceable]
+async fn traced_async(a: u64, b: u64) -> u64 {
+    a.wrapping_mul(31).wrapping_add(b) ^ 0x5555
+}
+
+/// Polls a future that is ready at once.
+fn ready<F: std::future::Future>(fut: F) -> F::Output {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("traceable");
     g.bench_function("plain", |b| b.iter(|| plain(black_box(1), black_box(2))));
 
+    g.bench_function("async plain", |b| {
+        b.iter(|| ready(plain_async(black_box(1), black_box(2))))
+    });
+
     set_default_client(Client::builder().sink(Discard).tracing(None).build());
     g.bench_function("traced/off (tracing unset)", |b| {
         b.iter(|| traced(black_box(1), black_box(2)))
+    });
+    g.bench_function("async traced/off (tracing unset)", |b| {
+        b.iter(|| ready(traced_async(black_box(1), black_box(2))))
     });
 
     // What the check is made of, to see where the time goes.

@@ -195,12 +195,21 @@ fn gen_async_body(
         ret_span,
     );
     quote! {
-        let __ls_run = #begin;
-        let __ls_fut = #krate::__private::typed_future::<#ret_tokens, _>(async move #block);
-        match __ls_run {
-            ::core::option::Option::None => __ls_fut.await,
-            ::core::option::Option::Some(__ls_b) => #call.await,
-        }
+        // In a block without `.await`, so that the builder is not kept in
+        // the function's future.
+        let __ls_next = {
+            let __ls_run = #begin;
+            let __ls_fut = #krate::__private::typed_future::<#ret_tokens, _>(async move #block);
+            match __ls_run {
+                ::core::option::Option::None => {
+                    #krate::__private::MaybeTraced::Plain { fut: __ls_fut }
+                }
+                ::core::option::Option::Some(__ls_b) => #krate::__private::MaybeTraced::Traced {
+                    fut: ::std::boxed::Box::pin(#call),
+                },
+            }
+        };
+        __ls_next.await
     }
 }
 

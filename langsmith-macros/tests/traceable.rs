@@ -962,3 +962,24 @@ fn extern_fns_and_skipped_pointers() {
     assert_eq!(runs.iter().filter(|r| r.name == "c_callback").count(), 2);
     assert_eq!(inputs(&m["raw_pointer"]), "{}");
 }
+
+async fn plain_async(x: u64) -> u64 {
+    tokio::task::yield_now().await;
+    x
+}
+
+#[traceable]
+async fn traced_async(x: u64) -> u64 {
+    tokio::task::yield_now().await;
+    x
+}
+
+#[test]
+fn an_untraced_future_is_about_the_size_of_the_plain_one() {
+    let plain = std::mem::size_of_val(&plain_async(1));
+    let traced = std::mem::size_of_val(&traced_async(1));
+    assert!(
+        traced <= plain + 32,
+        "plain {plain} bytes, traced {traced} bytes"
+    );
+}
