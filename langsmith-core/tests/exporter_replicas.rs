@@ -31,7 +31,10 @@ fn each_replica_gets_each_run_with_its_key_and_project() {
     cfg.exporter.batch_interval = Duration::from_millis(20);
     let client = client(cfg);
 
+    // A fixed id, to compare with what the Python SDK derives for the replica.
+    let root_id: Uuid = "01a1fc6d-6bcc-7fc1-9c34-b9bc502f6e0f".parse().unwrap();
     let root = RunTree::new("root")
+        .id(root_id)
         .client(client.clone())
         .inputs(&json!({"q": 1}))
         .start();
@@ -62,10 +65,6 @@ fn each_replica_gets_each_run_with_its_key_and_project() {
                 "the default workspace stays with the default endpoint"
             );
         }
-        let posts = server.posts_by_id();
-        for id in ids.iter().chain([&late_id]) {
-            assert_eq!(posts.get(&id.to_string()), Some(&1), "{id} at {key}");
-        }
         let ingest = server.ingest_records();
         let mains: Vec<serde_json::Value> = ingest
             .iter()
@@ -80,12 +79,48 @@ fn each_replica_gets_each_run_with_its_key_and_project() {
         for m in &mains {
             assert_eq!(m["session_name"], project);
         }
-        let fbs = ingest
+        let posts = server.posts_by_id();
+        assert_eq!(posts.len(), 3);
+        assert!(posts.values().all(|n| *n == 1));
+        let by_name = |name: &str| mains.iter().find(|m| m["name"] == name).unwrap().clone();
+        let (root_j, child_j) = (by_name("root"), by_name("child"));
+        if project == "own-project" {
+            // The run's own project: ids as they are.
+            for id in ids.iter().chain([&late_id]) {
+                assert_eq!(posts.get(&id.to_string()), Some(&1), "{id} at {key}");
+            }
+        } else {
+            // Another project: ids derived as the Python SDK derives them
+            // (uuid7_deterministic(id, "project-a")), links kept.
+            assert_eq!(root_j["id"], "01a1fc6d-6bcc-7629-a9bd-d4e4a4bc5a8f");
+            for id in ids.iter().chain([&late_id]) {
+                assert!(
+                    !posts.contains_key(&id.to_string()),
+                    "{id} is not reused at {key}"
+                );
+            }
+        }
+        assert_eq!(child_j["parent_run_id"], root_j["id"]);
+        assert_eq!(child_j["trace_id"], root_j["id"]);
+        let root_dotted = root_j["dotted_order"].as_str().unwrap();
+        assert!(root_dotted.ends_with(root_j["id"].as_str().unwrap()));
+        let child_dotted = child_j["dotted_order"].as_str().unwrap();
+        assert!(child_dotted.starts_with(&format!("{root_dotted}.")));
+        assert!(child_dotted.ends_with(child_j["id"].as_str().unwrap()));
+        let late_posts: Vec<_> = mains.iter().filter(|m| m["name"] == "late").collect();
+        assert_eq!(late_posts.len(), 2, "post and patch");
+        assert_eq!(late_posts[0]["id"], late_posts[1]["id"]);
+        let fb: Vec<serde_json::Value> = ingest
             .iter()
             .flat_map(|r| r.parts.iter())
             .filter(|p| p.name.starts_with("feedback."))
-            .count();
-        assert_eq!(fbs, 1);
+            .map(|p| p.json())
+            .collect();
+        assert_eq!(fb.len(), 1);
+        assert_eq!(
+            fb[0]["run_id"], root_j["id"],
+            "feedback follows the run's copy"
+        );
     }
     let s = client.stats();
     // Each of 5 ops (3 creates, 1 update, 1 feedback) to each of 2 replicas.

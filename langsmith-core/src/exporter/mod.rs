@@ -9,6 +9,7 @@
 //! - [`batch`]: per-destination queues with create+update merging.
 //! - [`multipart`]: the request bodies, laid out like the Python SDK's.
 //! - [`transport`]: HTTP, `/info`, outcomes, `Retry-After`, backoff.
+//! - [`remap`]: replica ids (XXH3-based, identical to the Python SDK's).
 //!
 //! Flush: every accepted op gets a sequence number; the worker publishes the
 //! watermark below which everything is resolved (delivered or dropped), and
@@ -24,6 +25,7 @@
 mod batch;
 mod multipart;
 mod queue;
+mod remap;
 mod transport;
 mod worker;
 
@@ -43,7 +45,9 @@ pub(crate) fn start(config: &Config) -> Arc<dyn Sink> {
 
 /// Where runs go: each replica endpoint (with its own key and project) when
 /// `LANGSMITH_RUNS_ENDPOINTS` names any — and then not the default endpoint,
-/// as the Python SDK does — else the configured endpoint.
+/// as the Python SDK does — else the configured endpoint. A replica whose
+/// project differs from a run's own gets the run under ids derived from that
+/// project (see [`remap`]), again like the Python SDK.
 fn destinations(config: &Config) -> Vec<Destination> {
     if config.replicas.is_empty() {
         vec![Destination::new(

@@ -21,6 +21,7 @@
 //! set). Inputs and outputs are written as the caller serialized them.
 
 use super::batch::{Item, Kind};
+use super::remap::{Ids, remap, uuid7_deterministic};
 use crate::Timestamp;
 use crate::run::{Extra, Feedback, RunRecord, RunType};
 use serde::Serialize;
@@ -65,6 +66,34 @@ impl Serialize for Ts<'_> {
 
 fn ts(t: &Timestamp) -> Ts<'_> {
     Ts(t)
+}
+
+/// The ids a run is sent with: its own, or those of a replica project.
+#[derive(Clone, Copy)]
+struct IdView<'a> {
+    id: &'a Uuid,
+    trace_id: &'a Uuid,
+    parent_run_id: Option<&'a Uuid>,
+    dotted_order: &'a str,
+}
+
+impl<'a> IdView<'a> {
+    fn new(run: &'a RunRecord, remapped: Option<&'a Ids>) -> Self {
+        match remapped {
+            Some(x) => IdView {
+                id: &x.id,
+                trace_id: &x.trace_id,
+                parent_run_id: x.parent_run_id.as_ref(),
+                dotted_order: &x.dotted_order,
+            },
+            None => IdView {
+                id: &run.id,
+                trace_id: &run.trace_id,
+                parent_run_id: run.parent_run_id.as_ref(),
+                dotted_order: &run.dotted_order,
+            },
+        }
+    }
 }
 
 /// The `post.{id}` part: the run without its big fields, in the Python SDK's
@@ -136,14 +165,14 @@ struct FullRun<'a> {
 }
 
 impl<'a> FullRun<'a> {
-    fn new(run: &'a RunRecord, project: Option<&'a str>, post: bool) -> Self {
+    fn new(run: &'a RunRecord, ids: IdView<'a>, project: Option<&'a str>, post: bool) -> Self {
         FullRun {
-            id: &run.id,
+            id: ids.id,
             start_time: ts(&run.start_time),
-            parent_run_id: run.parent_run_id.as_ref(),
+            parent_run_id: ids.parent_run_id,
             tags: &run.tags,
-            dotted_order: &run.dotted_order,
-            trace_id: &run.trace_id,
+            dotted_order: ids.dotted_order,
+            trace_id: ids.trace_id,
             session_name: project.unwrap_or(&run.session_name),
             name: &run.name,
             run_type: run.run_type,
@@ -329,41 +358,47 @@ impl MultipartWriter {
     ) -> Result<(), serde_json::Error> {
         match &item.kind {
             Kind::Post(run) => {
+                let remapped = remap(run, project);
+                let ids = IdView::new(run, remapped.as_ref());
+                let id = ids.id;
                 let main = PostMain {
-                    id: &run.id,
+                    id,
                     start_time: ts(&run.start_time),
-                    parent_run_id: run.parent_run_id.as_ref(),
+                    parent_run_id: ids.parent_run_id,
                     tags: &run.tags,
-                    dotted_order: &run.dotted_order,
-                    trace_id: &run.trace_id,
+                    dotted_order: ids.dotted_order,
+                    trace_id: ids.trace_id,
                     session_name: project.unwrap_or(&run.session_name),
                     name: &run.name,
                     run_type: run.run_type,
                     end_time: run.end_time.as_ref().map(ts),
                     reference_example_id: run.reference_example_id.as_ref(),
                 };
-                self.json_part("post", &run.id, None, &main)?;
+                self.json_part("post", id, None, &main)?;
                 let inputs = run.inputs.as_deref().map_or("{}", RawValue::get);
-                self.raw_part("post", &run.id, "inputs", inputs);
+                self.raw_part("post", id, "inputs", inputs);
                 let outputs = run.outputs.as_deref().map_or("{}", RawValue::get);
-                self.raw_part("post", &run.id, "outputs", outputs);
-                self.json_part("post", &run.id, Some("events"), &run.events)?;
-                self.extra_part("post", &run.id, &run.extra)?;
+                self.raw_part("post", id, "outputs", outputs);
+                self.json_part("post", id, Some("events"), &run.events)?;
+                self.extra_part("post", id, &run.extra)?;
                 if let Some(error) = &run.error {
-                    self.json_part("post", &run.id, Some("error"), error)?;
+                    self.json_part("post", id, Some("error"), error)?;
                 }
                 if let Some(serialized) = &run.serialized {
-                    self.json_part("post", &run.id, Some("serialized"), serialized)?;
+                    self.json_part("post", id, Some("serialized"), serialized)?;
                 }
             }
             Kind::Patch(run) => {
+                let remapped = remap(run, project);
+                let ids = IdView::new(run, remapped.as_ref());
+                let id = ids.id;
                 let main = PatchMain {
-                    id: &run.id,
+                    id,
                     name: &run.name,
                     run_type: run.run_type,
-                    trace_id: &run.trace_id,
-                    parent_run_id: run.parent_run_id.as_ref(),
-                    dotted_order: &run.dotted_order,
+                    trace_id: ids.trace_id,
+                    parent_run_id: ids.parent_run_id,
+                    dotted_order: ids.dotted_order,
                     tags: &run.tags,
                     session_id: None,
                     session_name: project.unwrap_or(&run.session_name),
@@ -371,21 +406,25 @@ impl MultipartWriter {
                     end_time: run.end_time.as_ref().map(ts),
                     reference_example_id: run.reference_example_id.as_ref(),
                 };
-                self.json_part("patch", &run.id, None, &main)?;
+                self.json_part("patch", id, None, &main)?;
                 // Like the Python SDK (LANGSMITH_EXCLUDE_INPUTS_ON_PATCH
                 // defaults to true), inputs are not sent again on a patch.
                 if let Some(outputs) = &run.outputs {
-                    self.raw_part("patch", &run.id, "outputs", outputs.get());
+                    self.raw_part("patch", id, "outputs", outputs.get());
                 }
-                self.json_part("patch", &run.id, Some("events"), &run.events)?;
-                self.extra_part("patch", &run.id, &run.extra)?;
+                self.json_part("patch", id, Some("events"), &run.events)?;
+                self.extra_part("patch", id, &run.extra)?;
                 if let Some(error) = &run.error {
-                    self.json_part("patch", &run.id, Some("error"), error)?;
+                    self.json_part("patch", id, Some("error"), error)?;
                 }
             }
-            Kind::Feedback(fb) => {
-                self.json_part("feedback", &fb.id, None, fb.as_ref())?;
-            }
+            Kind::Feedback(fb) => match project {
+                Some(p) => {
+                    let fb = remap_feedback(fb, p);
+                    self.json_part("feedback", &fb.id, None, &fb)?;
+                }
+                None => self.json_part("feedback", &fb.id, None, fb.as_ref())?,
+            },
         }
         Ok(())
     }
@@ -421,12 +460,29 @@ pub(crate) fn batch_json(
     items: &[Item],
     project: Option<&str>,
 ) -> Result<Vec<u8>, serde_json::Error> {
+    let remapped: Vec<Option<Ids>> = items
+        .iter()
+        .map(|item| match &item.kind {
+            Kind::Post(run) | Kind::Patch(run) => remap(run, project),
+            Kind::Feedback(_) => None,
+        })
+        .collect();
     let mut post = Vec::new();
     let mut patch = Vec::new();
-    for item in items {
+    for (item, ids) in items.iter().zip(&remapped) {
         match &item.kind {
-            Kind::Post(run) => post.push(FullRun::new(run, project, true)),
-            Kind::Patch(run) => patch.push(FullRun::new(run, project, false)),
+            Kind::Post(run) => post.push(FullRun::new(
+                run,
+                IdView::new(run, ids.as_ref()),
+                project,
+                true,
+            )),
+            Kind::Patch(run) => patch.push(FullRun::new(
+                run,
+                IdView::new(run, ids.as_ref()),
+                project,
+                false,
+            )),
             Kind::Feedback(_) => {}
         }
     }
@@ -439,8 +495,23 @@ pub(crate) fn batch_json(
 }
 
 /// The `POST /feedback` body.
-pub(crate) fn feedback_json(fb: &Feedback) -> Result<Vec<u8>, serde_json::Error> {
-    serde_json::to_vec(fb)
+pub(crate) fn feedback_json(
+    fb: &Feedback,
+    project: Option<&str>,
+) -> Result<Vec<u8>, serde_json::Error> {
+    match project {
+        Some(p) => serde_json::to_vec(&remap_feedback(fb, p)),
+        None => serde_json::to_vec(fb),
+    }
+}
+
+/// Feedback for a replica with its own project: about the run's copy there
+/// (whose ids are derived from the project, see [`remap`]).
+fn remap_feedback(fb: &Feedback, project: &str) -> Feedback {
+    let mut f = fb.clone();
+    f.run_id = uuid7_deterministic(f.run_id, project);
+    f.trace_id = f.trace_id.map(|t| uuid7_deterministic(t, project));
+    f
 }
 
 /// Compresses a body with zstd (level 1, like the Python SDK's default).
@@ -509,7 +580,13 @@ mod tests {
             .skip(1)
             .filter_map(|s| s.split('"').next())
             .collect();
-        let id = "01a1fc6d-6bd7-7464-a66d-dcab041aaeca";
+        // A project other than the run's own: ids derived like the Python SDK's.
+        let orig: Uuid = "01a1fc6d-6bd7-7464-a66d-dcab041aaeca".parse().unwrap();
+        let new = uuid7_deterministic(orig, "replica-project");
+        assert_ne!(new, orig);
+        let id = new.to_string();
+        assert!(body.contains(&format!(r#""trace_id":"{id}""#)));
+        assert!(body.contains(&format!(r#""dotted_order":"20261121T044631895776Z{id}""#)));
         assert_eq!(
             names,
             [

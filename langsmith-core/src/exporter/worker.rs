@@ -407,7 +407,7 @@ impl Worker {
         let request = if json_mode {
             match batch.items.as_slice() {
                 [item] if item.is_feedback() => match &item.kind {
-                    Kind::Feedback(fb) => match multipart::feedback_json(fb) {
+                    Kind::Feedback(fb) => match multipart::feedback_json(fb, project) {
                         Ok(body) => Some(json_request("/feedback", body)),
                         Err(e) => {
                             failed.extend(
