@@ -36,6 +36,11 @@
 //! assert_eq!(run.parent_run_id.unwrap().to_string(), "0193d5a2-0000-7000-8000-000000000001");
 //! # }
 //! ```
+//!
+//! Usually reached through the `langsmith` crate: feature `actix` makes this
+//! crate `langsmith::actix`. A complete service, configured by environment
+//! and flushing on Ctrl-C/SIGTERM, is the repository's `actix_service`
+//! example.
 
 mod body;
 mod extract;

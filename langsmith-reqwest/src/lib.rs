@@ -33,6 +33,10 @@
 //! # }
 //! ```
 //!
+//! Usually reached through the `langsmith` crate: feature `reqwest` makes
+//! this crate `langsmith::reqwest`. The repository's `client` example starts
+//! a trace and calls a service with it.
+//!
 //! [`reqwest`]: reqwest_middleware::reqwest
 
 mod child;

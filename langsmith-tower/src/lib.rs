@@ -32,6 +32,11 @@
 //!     ));
 //! # let _ = app;
 //! ```
+//!
+//! Usually reached through the `langsmith` crate: feature `tower` (or
+//! `axum`, which adds `CurrentRun`) makes this crate `langsmith::tower`.
+//! A complete service, configured by environment and flushing on
+//! Ctrl-C/SIGTERM, is the repository's `axum_service` example.
 
 mod body;
 #[cfg(feature = "axum")]
