@@ -207,7 +207,12 @@ pub(crate) fn remap(run: &RunRecord, project: Option<&str>) -> Option<Ids> {
             dotted.push('.');
         }
         let split = seg.len().saturating_sub(36);
-        let (stamp, id) = seg.split_at(split);
+        // `get` rather than `split_at`: a hand-edited dotted order may hold
+        // anything, and this must not panic.
+        let (Some(stamp), Some(id)) = (seg.get(..split), seg.get(split..)) else {
+            dotted.push_str(seg);
+            continue;
+        };
         dotted.push_str(stamp);
         let mapped = if i + 1 == segs.len() {
             new_id
@@ -336,5 +341,9 @@ mod tests {
             ids.dotted_order,
             "20261121T044631884900Z01a1fc6d-6bcc-7c72-a04b-1c9972e17a11.20261121T044631895212Z01a1fc6d-6bd7-796e-8faf-ebe38f541a13"
         );
+        // Garbage in a hand-edited dotted order does not panic.
+        let mut odd = run.clone();
+        odd.dotted_order = "é".repeat(30) + "a.x"; // split point inside a char
+        assert!(remap(&odd, Some("p")).is_some());
     }
 }
