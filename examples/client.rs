@@ -65,5 +65,14 @@ async fn main() -> Result<(), Box<dyn Error>> {
         stats.sent,
         stats.dropped()
     );
-    result.map(|_| ())
+    // Exit non-zero, with the error (and its causes) on one line.
+    result.map(|_| ()).map_err(|e| {
+        let mut message = format!("calling {target}: {e}");
+        let mut source = e.source();
+        while let Some(cause) = source {
+            message.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        message.into()
+    })
 }
