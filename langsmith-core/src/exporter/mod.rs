@@ -120,7 +120,14 @@ fn run_worker(shared: Arc<Shared>, settings: crate::ExporterSettings, dests: Vec
     match (runtime, http) {
         (Ok(rt), Ok(http)) => {
             let worker = worker::Worker::new(shared.clone(), settings, http, dests);
-            rt.block_on(worker.run());
+            // A bug must not leave flushes waiting on a dead thread: catch it,
+            // log it, and let callers see the exporter as stopped.
+            let run = std::panic::AssertUnwindSafe(|| rt.block_on(worker.run()));
+            if std::panic::catch_unwind(run).is_err() {
+                tracing::error!(
+                    "LangSmith: the exporter stopped after an internal error; runs will be dropped"
+                );
+            }
         }
         (Err(e), _) => {
             tracing::error!(error = %e, "LangSmith: could not start the exporter runtime; runs will be dropped")
