@@ -19,7 +19,7 @@
 //!   propagated and returns its body; the call is recorded as a run of its
 //!   own (`GET /chain` → `GET 127.0.0.1:PORT/hello/chain`), the downstream
 //!   service's run becomes its child;
-//! - `GET /slow`: answers after 500 ms (to watch a graceful shutdown);
+//! - `GET /slow`: answers after 2 s (to watch a graceful shutdown);
 //! - `GET /health`: never traced.
 //!
 //! Ctrl-C or SIGTERM: stop accepting connections, finish the requests in
@@ -93,8 +93,8 @@ async fn chain(downstream: web::Data<Downstream>) -> HttpResponse {
 }
 
 async fn slow() -> &'static str {
-    println!("GET /slow: answering in 500 ms");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    println!("GET /slow: answering in 2 s");
+    tokio::time::sleep(Duration::from_secs(2)).await;
     "done"
 }
 

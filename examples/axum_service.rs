@@ -17,7 +17,7 @@
 //!   child run (`GET /hello/{name}` → `greet` → `pick_greeting`);
 //! - `GET /chain`: calls `$DOWNSTREAM_URL/hello/chain` with the trace
 //!   propagated (the reqwest middleware) and returns its body;
-//! - `GET /slow`: answers after 500 ms (to watch a graceful shutdown);
+//! - `GET /slow`: answers after 2 s (to watch a graceful shutdown);
 //! - `GET /health`: never traced.
 //!
 //! Ctrl-C or SIGTERM: stop accepting connections, finish the requests in
@@ -98,8 +98,8 @@ fn bad_gateway(error: impl std::fmt::Display) -> (StatusCode, String) {
 }
 
 async fn slow() -> &'static str {
-    println!("GET /slow: answering in 500 ms");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    println!("GET /slow: answering in 2 s");
+    tokio::time::sleep(Duration::from_secs(2)).await;
     "done"
 }
 

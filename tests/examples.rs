@@ -515,7 +515,7 @@ fn services_trace_one_chain_and_shut_down_gracefully() {
             "{}: the request in flight",
             s.name
         );
-        // The handler sleeps 500 ms after its line, so it was still in flight.
+        // The handler sleeps 2 s after its line, so it was still in flight.
         assert!(answered > signalled, "{}: answered after SIGTERM", s.name);
     }
     for s in &mut services {
