@@ -45,6 +45,11 @@ pub enum DottedOrderError {
         /// Which segment, counted from the root.
         index: usize,
     },
+    /// Segment `index` names a run that is already its ancestor (a cycle).
+    RepeatedId {
+        /// Which segment, counted from the root.
+        index: usize,
+    },
 }
 
 impl fmt::Display for DottedOrderError {
@@ -56,6 +61,12 @@ impl fmt::Display for DottedOrderError {
                 write!(
                     f,
                     "dotted order segment {index} is not <YYYYMMDDTHHMMSSffffffZ><uuid>"
+                )
+            }
+            DottedOrderError::RepeatedId { index } => {
+                write!(
+                    f,
+                    "dotted order segment {index} repeats an ancestor's run id"
                 )
             }
         }
@@ -114,15 +125,17 @@ impl DottedOrder {
         if s.len() > MAX_DEPTH * (SEGMENT_LEN + 1) {
             return Err(DottedOrderError::TooDeep);
         }
-        let mut n = 0;
+        let mut ids: Vec<Uuid> = Vec::new();
         for (index, seg) in s.split('.').enumerate() {
             if index >= MAX_DEPTH {
                 return Err(DottedOrderError::TooDeep);
             }
-            parse_segment(seg).ok_or(DottedOrderError::BadSegment { index })?;
-            n += 1;
+            let (_, id) = parse_segment(seg).ok_or(DottedOrderError::BadSegment { index })?;
+            if ids.contains(&id) {
+                return Err(DottedOrderError::RepeatedId { index });
+            }
+            ids.push(id);
         }
-        debug_assert!(n > 0);
         // Normalise the ids to lowercase so that ids compare as strings.
         Ok(DottedOrder(
             s.to_ascii_lowercase().replace('z', "Z").replace('t', "T"),
@@ -296,6 +309,10 @@ mod tests {
         }
         let deep = vec![ROOT; MAX_DEPTH + 1].join(".");
         assert_eq!(DottedOrder::parse(&deep), Err(DottedOrderError::TooDeep));
+        assert_eq!(
+            DottedOrder::parse(&format!("{ROOT}.{ROOT}")),
+            Err(DottedOrderError::RepeatedId { index: 1 })
+        );
     }
 
     #[test]
