@@ -509,9 +509,15 @@ pub mod __private {
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
             match self.project() {
                 MaybeTracedProj::Plain { fut } => fut.poll(cx),
-                MaybeTracedProj::Traced { fut } => fut.as_mut().poll(cx),
+                MaybeTracedProj::Traced { fut } => poll_out_of_line(fut.as_mut(), cx),
             }
         }
+    }
+
+    /// Keeps the traced state machine out of the function's own poll.
+    #[inline(never)]
+    fn poll_out_of_line<T: Future>(fut: Pin<&mut T>, cx: &mut Context<'_>) -> Poll<T::Output> {
+        fut.poll(cx)
     }
 
     /// Runs `f` out of line: the setup of a traced call is kept out of the
