@@ -16,6 +16,23 @@ use std::future::Future;
 use std::sync::Arc;
 use uuid::Uuid;
 
+/// Empty shared values every new trace starts with: one allocation per
+/// process instead of several per root run.
+struct EmptyShared {
+    tags: Arc<[String]>,
+    metadata: Arc<Map<String, Value>>,
+    replicas: Arc<[crate::headers::ReplicaHint]>,
+}
+
+fn empty_shared() -> &'static EmptyShared {
+    static EMPTY: std::sync::OnceLock<EmptyShared> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| EmptyShared {
+        tags: Arc::from(Vec::new()),
+        metadata: Arc::new(Map::new()),
+        replicas: Arc::from(Vec::new()),
+    })
+}
+
 #[derive(Clone, Debug)]
 enum Parent {
     /// The current run, if any (ambient APIs).
@@ -398,8 +415,7 @@ impl RunBuilder {
             Some(p) => Arc::from(p.as_str()),
             None => client.inner.project.clone(),
         };
-        let empty_tags: Arc<[String]> = Arc::from(Vec::new());
-        let empty_md = Arc::new(Map::new());
+        let empty = empty_shared();
         self.finish_start(ContextInner {
             id,
             trace_id: id,
@@ -407,14 +423,14 @@ impl RunBuilder {
             dotted_order: dotted,
             start_time: start,
             project,
-            inherited_tags: empty_tags.clone(),
-            inherited_metadata: empty_md.clone(),
-            tags: empty_tags,
-            metadata: empty_md,
+            inherited_tags: empty.tags.clone(),
+            inherited_metadata: empty.metadata.clone(),
+            tags: empty.tags.clone(),
+            metadata: empty.metadata.clone(),
             sampled,
             client,
-            foreign_baggage: Arc::from(Vec::new()),
-            replicas: Arc::from(Vec::new()),
+            foreign_baggage: empty.tags.clone(),
+            replicas: empty.replicas.clone(),
             remote: false,
         })
     }
@@ -477,12 +493,13 @@ impl RunBuilder {
             };
         }
         let c = &ctx.inner;
-        let mut rec = Box::new(RunRecord::new(
+        let mut rec = Box::new(RunRecord::with_trace_id(
             c.id,
             self.name,
             self.run_type,
             c.start_time,
-            c.dotted_order.clone(),
+            c.dotted_order.as_str().to_owned(),
+            c.trace_id,
             c.parent_id,
             c.project.clone(),
         ));

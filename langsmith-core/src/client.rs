@@ -544,11 +544,16 @@ pub fn default_client() -> Client {
 /// set_default_client(Client::builder().sink(MemorySink::new()).build());
 /// ```
 pub fn set_default_client(client: Client) {
-    let mut g = match DEFAULT_CLIENT.write() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
+    let old = {
+        let mut g = match DEFAULT_CLIENT.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        g.replace(client)
     };
-    *g = Some(client);
+    // Dropped outside the lock: dropping the last handle of an exporter waits
+    // (bounded) for it to drain, and nobody else should wait on the lock meanwhile.
+    drop(old);
 }
 
 #[cfg(test)]

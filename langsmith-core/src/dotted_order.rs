@@ -153,6 +153,17 @@ impl DottedOrder {
         &self.0
     }
 
+    /// The string form, by value.
+    ///
+    /// ```
+    /// # use langsmith_core::{DottedOrder, Timestamp, uuid7};
+    /// let d = DottedOrder::root(Timestamp::from_micros(0), uuid7());
+    /// assert_eq!(d.clone().into_string(), d.as_str());
+    /// ```
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
     /// `(start time, run id)` of each run from the root down.
     ///
     /// ```

@@ -195,13 +195,38 @@ impl RunRecord {
         parent_run_id: Option<Uuid>,
         session_name: Arc<str>,
     ) -> Self {
+        let trace_id = dotted_order.trace_id();
+        Self::with_trace_id(
+            id,
+            name,
+            run_type,
+            start_time,
+            dotted_order.into_string(),
+            trace_id,
+            parent_run_id,
+            session_name,
+        )
+    }
+
+    /// Like [`RunRecord::new`] with the trace id already known (no re-parse).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn with_trace_id(
+        id: Uuid,
+        name: impl Into<Cow<'static, str>>,
+        run_type: RunType,
+        start_time: Timestamp,
+        dotted_order: String,
+        trace_id: Uuid,
+        parent_run_id: Option<Uuid>,
+        session_name: Arc<str>,
+    ) -> Self {
         RunRecord {
             id,
             start_time,
             parent_run_id,
             tags: Vec::new(),
-            trace_id: dotted_order.trace_id(),
-            dotted_order: dotted_order.as_str().to_owned(),
+            trace_id,
+            dotted_order,
             session_name,
             name: name.into(),
             run_type,
@@ -228,38 +253,38 @@ impl RunRecord {
 /// assert_eq!(to_payload(&"hi", "output").get(), r#"{"output":"hi"}"#);
 /// ```
 pub fn to_payload<T: Serialize + ?Sized>(value: &T, wrap_key: &str) -> Payload {
-    match serde_json::to_string(value) {
-        Ok(s) if s.starts_with('{') => raw(s),
-        Ok(s) => {
-            let mut w = String::with_capacity(s.len() + wrap_key.len() + 5);
-            w.push_str("{\"");
-            w.push_str(&json_escape_key(wrap_key));
-            w.push_str("\":");
-            w.push_str(&s);
-            w.push('}');
-            raw(w)
+    // One serialization pass straight into a `RawValue` (no re-parse); a
+    // non-object is then wrapped by copying its bytes.
+    match serde_json::value::to_raw_value(value) {
+        Ok(raw) if raw.get().starts_with('{') => raw,
+        Ok(raw) => {
+            let wrapped = Wrapped {
+                key: wrap_key,
+                value: &raw,
+            };
+            serde_json::value::to_raw_value(&wrapped).unwrap_or_else(|_| empty_object())
         }
         Err(e) => {
             tracing::warn!(error = %e, "LangSmith: a traced value could not be serialized to JSON");
             let msg = serde_json::json!({ "error": format!("<unserializable: {e}>") });
-            raw(msg.to_string())
+            serde_json::value::to_raw_value(&msg).unwrap_or_else(|_| empty_object())
         }
     }
 }
 
-fn json_escape_key(k: &str) -> Cow<'_, str> {
-    if k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        Cow::Borrowed(k)
-    } else {
-        let quoted = serde_json::to_string(k).unwrap_or_default();
-        Cow::Owned(quoted.trim_matches('"').to_owned())
-    }
+/// `{"<key>": <value>}` without building a map.
+struct Wrapped<'a> {
+    key: &'a str,
+    value: &'a RawValue,
 }
 
-fn raw(s: String) -> Payload {
-    // The strings built above are valid JSON by construction; fall back to
-    // an empty object rather than panic if that is ever not so.
-    RawValue::from_string(s).unwrap_or_else(|_| empty_object())
+impl Serialize for Wrapped<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(1))?;
+        map.serialize_entry(self.key, self.value)?;
+        map.end()
+    }
 }
 
 /// An empty JSON object payload.

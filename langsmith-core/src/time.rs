@@ -84,6 +84,27 @@ impl Timestamp {
         }
     }
 
+    /// Writes `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` into `buf` without `fmt`.
+    fn write_iso(self, buf: &mut [u8; ISO_LEN]) -> &str {
+        let p = self.parts();
+        put(&mut buf[0..4], p.year.clamp(0, 9999) as u32);
+        buf[4] = b'-';
+        put(&mut buf[5..7], p.month);
+        buf[7] = b'-';
+        put(&mut buf[8..10], p.day);
+        buf[10] = b'T';
+        put(&mut buf[11..13], p.hour);
+        buf[13] = b':';
+        put(&mut buf[14..16], p.minute);
+        buf[16] = b':';
+        put(&mut buf[17..19], p.second);
+        buf[19] = b'.';
+        put(&mut buf[20..26], p.micros);
+        buf[26..32].copy_from_slice(b"+00:00");
+        // Only ASCII digits and punctuation were written.
+        std::str::from_utf8(buf).unwrap_or("1970-01-01T00:00:00.000000+00:00")
+    }
+
     /// Appends the dotted-order form, `YYYYMMDDTHHMMSSffffffZ`, to `out`.
     ///
     /// ```
@@ -242,9 +263,13 @@ impl fmt::Display for Timestamp {
 
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let mut buf = [0u8; ISO_LEN];
+        s.serialize_str(self.write_iso(&mut buf))
     }
 }
+
+/// Length of `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`.
+const ISO_LEN: usize = 32;
 
 impl<'de> serde::Deserialize<'de> for Timestamp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -336,6 +361,8 @@ mod tests {
         fn roundtrip(micros in 0i64..253_402_300_799_999_999) {
             let t = Timestamp::from_micros(micros);
             prop_assert_eq!(Timestamp::parse_rfc3339(&t.to_string()), Some(t));
+            let json = serde_json::to_string(&t).unwrap();
+            prop_assert_eq!(json, format!("\"{t}\""));
             prop_assert_eq!(Timestamp::parse_dotted_segment(&t.dotted_segment()), Some(t));
         }
     }
