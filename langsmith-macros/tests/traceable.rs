@@ -983,3 +983,47 @@ fn an_untraced_future_is_about_the_size_of_the_plain_one() {
         "plain {plain} bytes, traced {traced} bytes"
     );
 }
+
+#[test]
+fn nested_override_scopes_restore_the_outer_one() {
+    let (outer_id, inner_id) = (uuid7(), uuid7());
+    let (_, runs, _) = under_root(|| {
+        with_extra(TraceExtra::new().run_id(outer_id), || {
+            with_extra(TraceExtra::new().run_id(inner_id), || overridable(1));
+            // The outer overrides were not used yet: the next call takes them.
+            overridable(2)
+        })
+    });
+    let ids: Vec<_> = runs
+        .iter()
+        .filter(|r| r.name == "overridable")
+        .map(|r| (inputs(r).to_owned(), r.id))
+        .collect();
+    assert!(
+        ids.contains(&(r#"{"x":1}"#.to_owned(), inner_id)),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&(r#"{"x":2}"#.to_owned(), outer_id)),
+        "{ids:?}"
+    );
+}
+
+#[tokio::test]
+async fn async_overrides_survive_polls_before_the_traced_call() {
+    let id = uuid7();
+    let (_, runs, _) = under_root_async(async {
+        with_extra_async(TraceExtra::new().run_id(id), async {
+            tokio::task::yield_now().await;
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            a_overridable(7).await
+        })
+        .await
+    })
+    .await;
+    let r = runs
+        .iter()
+        .find(|r| r.id == id)
+        .expect("the overridden run");
+    assert_eq!(inputs(r), r#"{"x":7}"#);
+}
