@@ -6,6 +6,7 @@ use crate::sink::{RunOp, Sink};
 use crate::{RunType, Stats};
 use serde_json::{Map, Value};
 use std::fmt;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use uuid::Uuid;
@@ -534,7 +535,34 @@ pub fn default_client() -> Client {
         Ok(g) => g,
         Err(p) => p.into_inner(),
     };
-    g.get_or_insert_with(Client::from_env).clone()
+    let c = g.get_or_insert_with(Client::from_env).clone();
+    note_default_tracing(&c);
+    c
+}
+
+/// Whether the default client's configuration turns tracing on, mirrored
+/// so that the per-call check of `#[traceable]` needs no lock:
+/// 0 = not known yet (no default client made), 1 = on, 2 = off or unset.
+static DEFAULT_TRACES: AtomicU8 = AtomicU8::new(0);
+
+fn note_default_tracing(c: &Client) {
+    let v = if c.inner.config.tracing == Some(true) {
+        1
+    } else {
+        2
+    };
+    DEFAULT_TRACES.store(v, Ordering::Relaxed);
+}
+
+/// `default_client()`'s `LANGSMITH_TRACING` setting without the lock (after
+/// the first call): one atomic load on the `#[traceable]` fast path.
+#[inline]
+pub(crate) fn default_client_traces() -> bool {
+    match DEFAULT_TRACES.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => default_client().inner.config.tracing == Some(true),
+    }
 }
 
 /// Replaces the process-wide default client.
@@ -549,6 +577,7 @@ pub fn set_default_client(client: Client) {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
+        note_default_tracing(&client);
         g.replace(client)
     };
     // Dropped outside the lock: dropping the last handle of an exporter waits

@@ -7,7 +7,7 @@
 //! the scope takes (only that one: its nested calls do not see it).
 
 use crate::builder::{RunBuilder, traceable};
-use crate::client::{Client, default_client};
+use crate::client::Client;
 use crate::context::{RunContext, current_run};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -362,10 +362,8 @@ pub fn tracing_active() -> bool {
         None => match current_run() {
             // An unsampled trace records nothing below it either.
             Some(ctx) => ctx.is_sampled(),
-            // Takes the default client's lock and a reference count: the
-            // dearest part of the check (a lock-free mirror of its tracing
-            // setting in client.rs would make it one atomic load).
-            None => default_client().starts_traces(),
+            // One atomic load: the default client's tracing setting, mirrored.
+            None => crate::client::default_client_traces(),
         },
     }
 }
