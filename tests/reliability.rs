@@ -626,3 +626,32 @@ fn a_run_over_the_server_limit_in_a_shared_batch_is_split_out_and_dropped() {
     assert_eq!(lines.len(), 1, "{lines:#?}");
     assert!(lines[0].contains(&huge.to_string()));
 }
+
+/// An endpoint (or something posing as one: a captive portal, a broken
+/// proxy) that answers `GET /info` with an endless body: the exporter reads
+/// a bounded amount, falls back to the defaults, and delivers the runs. It
+/// must not hold the whole answer in memory (here up to 256 MiB, sent as
+/// fast as loopback goes, well within the 5 s `/info` timeout).
+#[test]
+fn an_endless_info_answer_is_not_read_into_memory() {
+    init_logs();
+    const MAX: usize = 256 << 20;
+    for declared in [false, true] {
+        let c = Collector::builder().start().unwrap();
+        let proxy = FaultProxy::start(c.addr());
+        proxy.set_info(Some(Action::Endless { max: MAX, declared }));
+        let client = client(&proxy.url(), |_| {});
+        let ids = make_runs(&client, 3, 100);
+        assert!(client.flush_blocking(WAIT));
+        assert_each_stored(&c, &ids, 1, "after an endless /info");
+        let s = client.stats();
+        assert_eq!(counts(&s), (3, 3, 0, 0), "{s:?}");
+        let taken = proxy.streamed();
+        eprintln!(
+            "endless /info (length declared: {declared}): {} KiB left the server",
+            taken >> 10
+        );
+        // What the exporter read, plus what the sockets buffer.
+        assert!(taken < 16 << 20, "read {} MiB of /info", taken >> 20);
+    }
+}

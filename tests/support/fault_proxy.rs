@@ -17,7 +17,7 @@
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -38,6 +38,11 @@ pub enum Action {
     Hang(Duration),
     /// Read the request and answer these raw bytes (`HTTP/1.1 ...`), not forwarded.
     Answer(String),
+    /// Answer `200` and stream zeros, at most `max` bytes, until the client
+    /// stops reading; `declared`: with a `content-length` of 1 TB, else
+    /// the body ends when the connection does. The bytes the client took
+    /// are counted ([`FaultProxy::streamed`]).
+    Endless { max: usize, declared: bool },
 }
 
 /// One request the proxy saw, and what it did with it.
@@ -65,8 +70,10 @@ struct Inner {
     refusing: AtomicBool,
     /// Actual state of the listener (set by the accept thread).
     listening: AtomicBool,
-    /// Answer `GET /info` with 404 (an older server: no limits advertised).
-    hide_info: AtomicBool,
+    /// What `GET /info` gets instead of being forwarded.
+    info: Mutex<Option<Action>>,
+    /// Bytes of body written by [`Action::Endless`].
+    streamed: AtomicUsize,
     stop: AtomicBool,
 }
 
@@ -88,7 +95,8 @@ impl FaultProxy {
             seen: Mutex::new(Vec::new()),
             refusing: AtomicBool::new(false),
             listening: AtomicBool::new(true),
-            hide_info: AtomicBool::new(false),
+            info: Mutex::new(None),
+            streamed: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
         });
         let i = inner.clone();
@@ -123,7 +131,17 @@ impl FaultProxy {
 
     /// Answer `GET /info` with 404, like a server that predates it.
     pub fn hide_info(&self, hide: bool) {
-        self.inner.hide_info.store(hide, Ordering::SeqCst);
+        self.set_info(hide.then(|| Action::Answer(response(404, "{\"detail\":\"Not Found\"}"))));
+    }
+
+    /// What `GET /info` gets instead of the upstream's answer (`None`: forward).
+    pub fn set_info(&self, action: Option<Action>) {
+        *self.inner.info.lock().unwrap() = action;
+    }
+
+    /// Bytes of body the client took from [`Action::Endless`] answers.
+    pub fn streamed(&self) -> usize {
+        self.inner.streamed.load(Ordering::SeqCst)
     }
 
     /// Closes the listener: connections are refused until [`Self::accept`].
@@ -268,8 +286,13 @@ fn handle(inner: &Inner, mut s: TcpStream) {
         return;
     };
     let is_info = head.method == "GET" && head.path.trim_end_matches('/').ends_with("/info");
-    let action = if is_info && inner.hide_info.load(Ordering::SeqCst) {
-        Action::Answer(response(404, "{\"detail\":\"Not Found\"}"))
+    let info = if is_info {
+        inner.info.lock().unwrap().clone()
+    } else {
+        None
+    };
+    let action = if let Some(a) = info {
+        a
     } else if head.method == "GET" {
         Action::Forward
     } else {
@@ -306,6 +329,30 @@ fn handle(inner: &Inner, mut s: TcpStream) {
         Action::Answer(raw) => {
             let _ = read_body(&mut s, prefix, head.content_length);
             let _ = s.write_all(raw.as_bytes());
+            let _ = s.shutdown(Shutdown::Both);
+        }
+        Action::Endless { max, declared } => {
+            let _ = read_body(&mut s, prefix, head.content_length);
+            let _ = s.set_write_timeout(Some(Duration::from_secs(10)));
+            let length = if declared {
+                "content-length: 1000000000000\r\n"
+            } else {
+                "connection: close\r\n"
+            };
+            let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n{length}\r\n");
+            if s.write_all(head.as_bytes()).is_ok() {
+                let zeros = vec![b'0'; 64 * 1024];
+                let mut sent = 0;
+                while sent < max && !inner.stop.load(Ordering::SeqCst) {
+                    match s.write(&zeros) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            sent += n;
+                            inner.streamed.fetch_add(n, Ordering::SeqCst);
+                        }
+                    }
+                }
+            }
             let _ = s.shutdown(Shutdown::Both);
         }
         Action::Delay(d) => {

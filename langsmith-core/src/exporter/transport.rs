@@ -12,6 +12,9 @@ use std::time::{Duration, SystemTime};
 /// The `User-Agent` of every request.
 pub(crate) const USER_AGENT: &str = concat!("langsmith-rs/", env!("CARGO_PKG_VERSION"));
 
+/// Longest `GET /info` answer read (LangSmith's is about 1 KB).
+const MAX_INFO_BYTES: usize = 64 * 1024;
+
 /// Longest `Retry-After` honoured; a server asking for more is retried sooner.
 pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
@@ -156,7 +159,19 @@ pub(crate) async fn fetch_info(
     if !status.is_success() {
         return Err(format!("status {status}"));
     }
-    let body = resp.bytes().await.map_err(|e| describe(&e))?;
+    // Bounded: whatever answers there must not make us hold an endless body.
+    let too_large = || format!("answer larger than {MAX_INFO_BYTES} bytes");
+    if resp.content_length().unwrap_or(0) > MAX_INFO_BYTES as u64 {
+        return Err(too_large());
+    }
+    let mut resp = resp;
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| describe(&e))? {
+        if body.len() + chunk.len() > MAX_INFO_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
     ServerInfo::parse(&body).ok_or_else(|| "not a JSON object".to_owned())
 }
 
