@@ -31,7 +31,11 @@ fuzz_target!(|data: &[u8]| {
         // Baggage never costs the parent (only a project and an agent
         // address together do, and `parse` never yields both, nor does
         // `emit` send both).
-        assert_eq!(again.context.parent.as_ref(), Some(parent), "parent round trip");
+        assert_eq!(
+            again.context.parent.as_ref(),
+            Some(parent),
+            "parent round trip"
+        );
     }
     let again2 = parse(emit(again.context.parent.as_ref(), &again.context.baggage).iter());
     assert_eq!(
