@@ -655,3 +655,29 @@ fn an_endless_info_answer_is_not_read_into_memory() {
         assert!(taken < 16 << 20, "read {} MiB of /info", taken >> 20);
     }
 }
+
+/// `Retry-After: 0` (or a date in the past) on every answer must not turn
+/// retries into a busy loop against a struggling server: like the Python
+/// SDK (urllib3), a zero `Retry-After` falls back to the backoff.
+#[test]
+fn retry_after_zero_still_backs_off() {
+    init_logs();
+    let c = Collector::builder().start().unwrap();
+    c.set_fault(Some(Fault::Status {
+        code: 503,
+        retry_after: Some(0),
+    }));
+    let client = client(&c.url(), |_| {});
+    let ids = make_runs(&client, 2, 100);
+    assert!(!client.flush_blocking(Duration::from_secs(2)));
+    let attempts = c.faults_injected();
+    eprintln!("Retry-After: 0 for 2 s: {attempts} attempts");
+    // Backoff from 125 ms, capped at 300 ms here: at most ~16 in 2 s.
+    assert!(attempts <= 20, "{attempts} attempts in 2 s");
+    c.clear_faults();
+    assert!(client.flush_blocking(WAIT));
+    assert_each_stored(&c, &ids, 1, "after Retry-After: 0");
+    let s = client.stats();
+    assert_eq!(counts(&s), (2, 2, 0, 0), "{s:?}");
+    assert_eq!(s.retried, c.faults_injected(), "{s:?}");
+}

@@ -531,7 +531,11 @@ impl Worker {
                 counters.retried.fetch_add(1, Ordering::Relaxed);
                 ep.failures = ep.failures.saturating_add(1);
                 batch.attempts = batch.attempts.saturating_add(1);
-                let delay = match after {
+                // A zero `Retry-After` (or a date already past) means "use
+                // your backoff", as in urllib3 (the Python SDK), not "again
+                // at once": else a server answering it to everything gets a
+                // request every few milliseconds until `max_age`.
+                let delay = match after.filter(|d| !d.is_zero()) {
                     Some(d) => d.max(Duration::from_millis(10)),
                     None => transport::backoff(
                         ep.failures,
