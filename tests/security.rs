@@ -313,6 +313,51 @@ fn replica_baggage_never_steers_runs_or_the_key_elsewhere() {
     rt.shutdown_timeout(Duration::from_secs(1));
 }
 
+/// Outgoing calls (reqwest middleware, tower propagation) carry the trace
+/// headers and nothing else of ours: the downstream service, recorded by a
+/// collector standing in for it, never sees an `x-api-key`, nor the key in
+/// the baggage.
+#[test]
+fn outgoing_calls_carry_the_trace_but_never_the_key() {
+    let rt = runtime();
+    let ours = Collector::builder().start().unwrap();
+    let downstream = Collector::builder().start().unwrap();
+    let client = client(&ours.url(), KEY);
+    let http = langsmith_reqwest::reqwest_middleware::ClientBuilder::new(
+        langsmith_reqwest::reqwest_middleware::reqwest::Client::new(),
+    )
+    .with(langsmith_reqwest::LangSmithMiddleware::new())
+    .build();
+    let url = format!("{}/health", downstream.url());
+    let run = RunTree::new("caller")
+        .client(client.clone())
+        .metadata("m", "v")
+        .tag("t")
+        .start();
+    let status = rt
+        .block_on(run.instrument(async { http.get(&url).send().await.unwrap().status().as_u16() }));
+    assert_eq!(status, 200);
+    // Through the tower propagation layer too.
+    let mut headers = axum::http::HeaderMap::new();
+    langsmith_tower::inject_headers(&mut headers, run.context().unwrap());
+    run.end();
+    assert!(client.flush_blocking(WAIT));
+    let seen = downstream.requests();
+    assert_eq!(seen.len(), 1);
+    let r = &seen[0];
+    assert!(r.header("langsmith-trace").is_some(), "{r:?}");
+    assert!(
+        r.header("baggage")
+            .is_some_and(|b| b.contains("langsmith-metadata"))
+    );
+    assert!(r.header("x-api-key").is_none(), "{r:?}");
+    assert!(r.header("authorization").is_none(), "{r:?}");
+    assert!(!format!("{r:?}").contains(KEY));
+    assert!(headers.contains_key("langsmith-trace"));
+    assert!(!headers.contains_key("x-api-key"));
+    assert!(!format!("{headers:?}").contains(KEY));
+}
+
 /// A redirect to another host is not followed: the key stays with the
 /// endpoint it belongs to, and the runs are dropped and counted.
 #[test]
