@@ -483,11 +483,11 @@ fn endpoint_down_does_not_slow_the_service_and_bounds_the_queue() {
             p50[k],
             p50[0]
         );
-        assert!(
-            p99[k] < Duration::from_millis(50),
-            "{name} p99 {:?}",
-            p99[k]
-        );
+        // Absolute, so that a blocked request path (seconds) cannot pass;
+        // twice the healthy p99 if the machine is so loaded that even the
+        // healthy arm is over 25 ms.
+        let bound = Duration::from_millis(50).max(p99[0] * 2);
+        assert!(p99[k] < bound, "{name} p99 {:?}, bound {bound:?}", p99[k]);
     }
     // Exact counts: 520 runs each; the down clients hold exactly their cap.
     let total = (N + 20) as u64;
