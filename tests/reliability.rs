@@ -92,7 +92,7 @@ fn counts(s: &Stats) -> (u64, u64, u64, u64) {
     (s.queued, s.sent, s.dropped(), s.pending)
 }
 
-/// One round: a fresh collector and client, `faults` scheduled on the next
+/// One round: a fresh collector and client, `fault` on the next `times`
 /// ingest requests, 5 runs, a flush; each run arrives once, the stats say
 /// exactly how many attempts failed.
 fn status_round(case: &str, fault: Fault, times: usize) -> Duration {
