@@ -131,7 +131,16 @@ pub(crate) struct Worker {
     spare: Vec<Entry>,
     rng: SmallRng,
     shutdown_deadline: Option<Instant>,
+    /// zstd context, reused from batch to batch.
+    compressor: multipart::Compressor,
+    /// Length of the last multipart body: the next one starts with room for
+    /// about as much (a 100-run body grows through five reallocations
+    /// otherwise).
+    body_hint: usize,
 }
+
+/// Most room reserved up front for a multipart body.
+const MAX_BODY_HINT: usize = 4 * 1024 * 1024;
 
 impl Worker {
     pub(crate) fn new(
@@ -152,6 +161,8 @@ impl Worker {
             spare: Vec::new(),
             rng: SmallRng::from_os_rng(),
             shutdown_deadline: None,
+            compressor: multipart::Compressor::default(),
+            body_hint: 0,
         }
     }
 
@@ -359,7 +370,8 @@ impl Worker {
             }
             Some(Batch::new(items))
         } else {
-            let mut w = MultipartWriter::new();
+            let hint = (self.body_hint + self.body_hint / 8).min(MAX_BODY_HINT);
+            let mut w = MultipartWriter::with_capacity(hint);
             let project = ep.dest.project.as_deref();
             while items.len() < max_runs {
                 let Some(item) = ep.queue.pop_front() else {
@@ -382,7 +394,13 @@ impl Worker {
                 let (body, content_type) = w.finish();
                 let zstd = compression && ep.info().zstd;
                 let mut b = Batch::new(items);
-                b.request = Some(finish_multipart(body, content_type, zstd));
+                self.body_hint = body.len();
+                b.request = Some(finish_multipart(
+                    &mut self.compressor,
+                    body,
+                    content_type,
+                    zstd,
+                ));
                 Some(b)
             }
         };
@@ -446,7 +464,7 @@ impl Worker {
                 None
             } else {
                 let (body, ct) = w.finish();
-                Some(finish_multipart(body, ct, zstd))
+                Some(finish_multipart(&mut self.compressor, body, ct, zstd))
             }
         };
         batch.request = request;
@@ -744,9 +762,14 @@ fn json_request(path: &'static str, body: Vec<u8>) -> Prepared {
     }
 }
 
-fn finish_multipart(body: Vec<u8>, content_type: String, zstd: bool) -> Prepared {
+fn finish_multipart(
+    compressor: &mut multipart::Compressor,
+    body: Vec<u8>,
+    content_type: String,
+    zstd: bool,
+) -> Prepared {
     let compressed = if zstd {
-        match multipart::compress(&body) {
+        match compressor.compress(&body) {
             Ok(c) => Some(c),
             Err(e) => {
                 tracing::debug!(error = %e, "LangSmith: zstd compression failed; sending uncompressed");
