@@ -125,21 +125,39 @@ impl DottedOrder {
         if s.len() > MAX_DEPTH * (SEGMENT_LEN + 1) {
             return Err(DottedOrderError::TooDeep);
         }
-        let mut ids: Vec<Uuid> = Vec::new();
+        // The ancestors' ids, for the cycle check: the first few inline (a
+        // header usually carries one to a handful), the rest on the heap.
+        let mut near = [Uuid::nil(); 8];
+        let mut far: Vec<Uuid> = Vec::new();
         for (index, seg) in s.split('.').enumerate() {
             if index >= MAX_DEPTH {
                 return Err(DottedOrderError::TooDeep);
             }
             let (_, id) = parse_segment(seg).ok_or(DottedOrderError::BadSegment { index })?;
-            if ids.contains(&id) {
+            let seen = &near[..index.min(near.len())];
+            if seen.contains(&id) || far.contains(&id) {
                 return Err(DottedOrderError::RepeatedId { index });
             }
-            ids.push(id);
+            match near.get_mut(index) {
+                Some(slot) => *slot = id,
+                None => far.push(id),
+            }
         }
-        // Normalise the ids to lowercase so that ids compare as strings.
-        Ok(DottedOrder(
-            s.to_ascii_lowercase().replace('z', "Z").replace('t', "T"),
-        ))
+        // Normalise the ids to lowercase so that ids compare as strings; the
+        // stamps keep their upper-case `T` and `Z`. (Only digits, hex
+        // letters, `T`, `Z`, `-` and `.` are left after validation.)
+        let normalised: Vec<u8> = s
+            .bytes()
+            .map(|b| match b.to_ascii_lowercase() {
+                b't' => b'T',
+                b'z' => b'Z',
+                b => b,
+            })
+            .collect();
+        // ASCII in, ASCII out: this cannot fail.
+        String::from_utf8(normalised)
+            .map(DottedOrder)
+            .map_err(|_| DottedOrderError::BadSegment { index: 0 })
     }
 
     /// The string form.
@@ -275,7 +293,11 @@ fn parse_segment(seg: &str) -> Option<(Timestamp, Uuid)> {
         return None;
     }
     let (stamp, id) = seg.split_at(DOTTED_STAMP_LEN);
-    let t = Timestamp::parse_dotted_segment(&stamp.to_ascii_uppercase())?;
+    // Upper-cased on the stack (`t`/`z` are accepted): no allocation.
+    let mut upper = [0u8; DOTTED_STAMP_LEN];
+    upper.copy_from_slice(stamp.as_bytes());
+    upper.make_ascii_uppercase();
+    let t = Timestamp::parse_dotted_segment(std::str::from_utf8(&upper).ok()?)?;
     // 36 characters can only be the hyphenated form.
     let id = Uuid::try_parse(id).ok()?;
     Some((t, id))
@@ -330,5 +352,25 @@ mod tests {
     fn uppercase_ids_are_normalised() {
         let d = DottedOrder::parse(&ROOT.to_uppercase()).unwrap();
         assert_eq!(d.as_str(), ROOT);
+        // Lower-case stamps are read too, and written upper-case.
+        let d = DottedOrder::parse(&ROOT.to_lowercase()).unwrap();
+        assert_eq!(d.as_str(), ROOT);
+    }
+
+    #[test]
+    fn repeated_ids_are_found_at_any_depth() {
+        let seg = |i: usize| format!("20260102T030405678901Z0193d5a2-0000-7000-8000-{i:012}");
+        let path = |ids: &[usize]| ids.iter().map(|&i| seg(i)).collect::<Vec<_>>().join(".");
+        let deep: Vec<usize> = (1..=12).collect();
+        assert_eq!(DottedOrder::parse(&path(&deep)).map(|d| d.depth()), Ok(12));
+        for (repeat_of, at) in [(1, 12), (9, 12), (10, 11), (3, 7)] {
+            let mut ids: Vec<usize> = (1..at).collect();
+            ids.push(repeat_of);
+            assert_eq!(
+                DottedOrder::parse(&path(&ids)),
+                Err(DottedOrderError::RepeatedId { index: at - 1 }),
+                "id {repeat_of} repeated at depth {at}"
+            );
+        }
     }
 }

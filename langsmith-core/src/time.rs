@@ -124,8 +124,11 @@ impl Timestamp {
         put(&mut buf[13..15], p.second);
         put(&mut buf[15..21], p.micros);
         buf[21] = b'Z';
-        // Every byte written above is an ASCII digit or letter.
-        out.extend(buf.iter().map(|&b| b as char));
+        // Every byte written above is an ASCII digit or letter, so this
+        // never fails; one `push_str` instead of 22 `push`es.
+        if let Ok(stamp) = std::str::from_utf8(&buf) {
+            out.push_str(stamp);
+        }
     }
 
     /// The dotted-order form, `YYYYMMDDTHHMMSSffffffZ`.
