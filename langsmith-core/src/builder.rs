@@ -398,8 +398,19 @@ impl RunBuilder {
         }
     }
 
+    /// The run's id: the one given, or a new v7 id; made from `start` (one
+    /// clock read for both) when `start` was just read from the clock.
+    fn new_id(&self, start: Timestamp) -> Uuid {
+        match (self.id, self.start_time) {
+            (Some(id), _) => id,
+            (None, None) => crate::id::uuid7_at(start),
+            (None, Some(_)) => crate::uuid7(),
+        }
+    }
+
     fn start_root(self, client: Client) -> Run {
-        let id = self.id.unwrap_or_else(crate::uuid7);
+        let start = self.start_time.unwrap_or_else(Timestamp::now);
+        let id = self.new_id(start);
         let sampled = client.sample(
             id,
             &RootInfo {
@@ -409,7 +420,6 @@ impl RunBuilder {
                 metadata: &self.metadata,
             },
         );
-        let start = self.start_time.unwrap_or_else(Timestamp::now);
         let dotted = DottedOrder::root(start, id);
         let project: Arc<str> = match &self.project {
             Some(p) => Arc::from(p.as_str()),
@@ -437,11 +447,9 @@ impl RunBuilder {
 
     fn start_child(self, parent: RunContext, client: Client) -> Run {
         let p = &parent.inner;
-        let id = self.id.unwrap_or_else(crate::uuid7);
-        let start = self
-            .start_time
-            .unwrap_or_else(Timestamp::now)
-            .max(p.start_time);
+        let start = self.start_time.unwrap_or_else(Timestamp::now);
+        let id = self.new_id(start);
+        let start = start.max(p.start_time);
         let project: Arc<str> = match &self.project {
             Some(proj) => Arc::from(proj.as_str()),
             None => p.project.clone(),
