@@ -16,7 +16,8 @@
 #                         [--wrk-duration 10s] [--memory-runs N]
 #
 #   --runs N          runs per SDK in `sdk` (default 100000)
-#   --rounds R        `wrk`: R rounds of (off, on), medians reported (default 1)
+#   --rounds R        R loadgen runs and R wrk rounds of (off, on); medians
+#                     reported (default 1; the Python SDK runs once)
 #   --only SECTION    run one section (default: sdk, wrk, memory)
 #
 # Idempotent: builds what is missing, installs wrk (apt-get) and the Python
@@ -40,7 +41,7 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift 2 ;;
     --wrk-duration) wrk_duration=$2; shift 2 ;;
     --memory-runs) memory_runs=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -125,8 +126,13 @@ run_loadgen() {
 # ------------------------------------------------------------ sdk
 if want sdk; then
   runs=$((runs + runs % 2))
-  step "Rust: loadgen --runs $runs -> null sink"
-  run_loadgen "$runs" "$logs/loadgen.log"
+  rust_all=()
+  for r in $(seq "$rounds"); do
+    step "Rust ($r/$rounds): loadgen --runs $runs -> null sink"
+    run_loadgen "$runs" "$logs/loadgen_$r.log"
+    rust_all+=("$rust_rate")
+  done
+  rust_rate=$(printf '%s\n' "${rust_all[@]}" | median)
 
   step "Python: setting up the official SDK (scripts/setup-python.sh)"
   python=$(scripts/setup-python.sh)
@@ -148,7 +154,7 @@ if want sdk; then
   py_rss=$(sed -n 's/.*peak RSS: \([0-9.]*\) MiB.*/\1/p' "$logs/python_load.log")
 
   step "end to end, $runs runs each (root + child pairs), delivered to the null sink"
-  printf '%-28s %12s runs/s   peak RSS %7s MiB\n' "Rust (loadgen)" "$rust_rate" "$rust_rss"
+  printf '%-28s %12s runs/s   peak RSS %7s MiB   (median of %s)\n' "Rust (loadgen)" "$rust_rate" "$rust_rss" "$rounds"
   printf '%-28s %12s runs/s   peak RSS %7s MiB\n' "Python SDK (@traceable)" "$py_rate" "$py_rss"
   echo "ratio Rust / Python: $(ratio "$rust_rate" "$py_rate")x (target >= 50x)"
 fi
@@ -162,6 +168,16 @@ if want wrk; then
   fi
   wrk --version 2>&1 | head -n1 || true
 
+  # CPU ticks used so far by the service's thread groups (tokio workers, the
+  # exporter thread, ...) and by the null sink, one "name ticks" per line.
+  cpu_snapshot() {
+    local t
+    for t in /proc/"$1"/task/*; do
+      printf '%s %s\n' "service:$(tr ' ' '_' <"$t/comm")" "$(sed 's/.*) //' "$t/stat" | awk '{ print $12 + $13 }')"
+    done | awk '{ a[$1] += $2 } END { for (k in a) print k, a[k] }'
+    echo "null_sink $(sed 's/.*) //' /proc/"$sink_pid"/stat | awk '{ print $12 + $13 }')"
+  }
+
   # Starts axum_service with LANGSMITH_TRACING=$1, runs wrk against it, stops
   # it (SIGTERM: it flushes and exits); sets `rps` to its requests/s.
   wrk_round() {
@@ -172,7 +188,9 @@ if want wrk; then
     pids+=("$pid")
     addr=$(wait_listening "$logs/axum_$tag.out" "$pid")
     wrk -t2 -c50 -d1s "http://$addr/hello/x" >/dev/null # warm-up, not counted
+    cpu_snapshot "$pid" >"$logs/cpu_$tag.before"
     wrk -t2 -c50 -d"$wrk_duration" "http://$addr/hello/x" | tee "$logs/wrk_$tag.log" | sed 's/^/  /'
+    cpu_snapshot "$pid" >"$logs/cpu_$tag.after"
     kill -TERM "$pid"
     timeout 60 tail --pid="$pid" -f /dev/null || fail "axum_service did not stop"
     wait "$pid" || fail "axum_service exited with an error"
@@ -183,6 +201,15 @@ if want wrk; then
     delivered=$(sed -n 's/^flushed: \(.*\)$/\1/p' "$logs/axum_$tag.out")
     echo "LANGSMITH_TRACING=$tracing: $rps requests/s"
     echo "  service at exit: ${delivered:-?}; null sink received $(sink_posts) runs"
+    case "$delivered" in
+      *" 0 dropped") ;;
+      *) echo "  NOTE: runs were dropped (queue full: the exporter did not keep up); see Client::stats" ;;
+    esac
+    echo "  CPU per request during the measurement (from /proc; wrk's own not counted):"
+    local requests
+    requests=$(awk '/requests in/ { print $1 }' "$logs/wrk_$tag.log")
+    join <(sort "$logs/cpu_$tag.before") <(sort "$logs/cpu_$tag.after") |
+      awk -v n="$requests" '{ printf "    %-26s %7.2f us\n", $1, ($3 - $2) * 1e6 / ticks / n }' ticks="$(getconf CLK_TCK)"
   }
 
   off_all=()
