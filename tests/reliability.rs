@@ -478,15 +478,15 @@ fn endpoint_down_does_not_slow_the_service_and_bounds_the_queue() {
     for k in 1..arms.len() {
         let name = arms[k].0;
         assert!(
-            p50[k] <= p50[0] * 2 + Duration::from_millis(1),
+            p50[k] <= p50[0] * 3 + Duration::from_millis(2),
             "{name} p50 {:?} vs healthy {:?}",
             p50[k],
             p50[0]
         );
-        // Absolute, so that a blocked request path (seconds) cannot pass;
-        // twice the healthy p99 if the machine is so loaded that even the
-        // healthy arm is over 25 ms.
-        let bound = Duration::from_millis(50).max(p99[0] * 2);
+        // Absolute, so that a blocked request path (seconds: the hanging
+        // endpoint never answers) cannot pass; three times the healthy p99
+        // if the machine is so loaded that even the healthy arm is slow.
+        let bound = Duration::from_millis(100).max(p99[0] * 3);
         assert!(p99[k] < bound, "{name} p99 {:?}, bound {bound:?}", p99[k]);
     }
     // Exact counts: 520 runs each; the down clients hold exactly their cap.

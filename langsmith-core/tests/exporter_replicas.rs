@@ -179,10 +179,17 @@ fn one_replica_down_does_not_hold_back_the_other() {
     assert!(up.wait_for(Duration::from_secs(10), |_| {
         up.posts_by_id().contains_key(&id.to_string())
     }));
-    let s = client.stats();
+    // The server records the post before the exporter has read its answer:
+    // wait (bounded) for the exporter to count the delivery.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut s = client.stats();
+    while s.sent < 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+        s = client.stats();
+    }
     assert_eq!((s.queued, s.sent, s.pending), (2, 1, 1), "{s:?}");
     assert!(
-        !client.flush_blocking(Duration::from_millis(200)),
+        !client.flush_blocking(Duration::from_millis(500)),
         "the down replica still holds it"
     );
 }
