@@ -28,11 +28,12 @@
 //! collector (`cargo run -p langsmith-collector`) and point
 //! `LANGSMITH_ENDPOINT` at it.
 
+mod support;
+
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use langsmith::Client;
 use langsmith::server::ServerOptions;
 use langsmith_reqwest::LangSmithMiddleware;
 use langsmith_reqwest::reqwest_middleware::{ClientBuilder, ClientWithMiddleware, reqwest};
@@ -120,7 +121,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         );
     }
     // Installed before the first request, so that no signal is missed.
-    let shutdown = shutdown_signal()?;
+    let shutdown = support::shutdown_signal()?;
 
     let downstream = Downstream {
         http: ClientBuilder::new(reqwest::Client::new())
@@ -152,47 +153,6 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .await?;
 
     // Every request has been answered, so every run has ended: send them.
-    flush(&client).await;
+    support::flush(&client, FLUSH_TIMEOUT).await;
     Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM. The handlers are installed by this call,
-/// not when the future is first polled.
-fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
-        Ok(async move {
-            let name = tokio::select! {
-                _ = interrupt.recv() => "SIGINT",
-                _ = terminate.recv() => "SIGTERM",
-            };
-            println!("{name}: finishing the requests in flight");
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        Ok(async {
-            let _ = tokio::signal::ctrl_c().await;
-            println!("Ctrl-C: finishing the requests in flight");
-        })
-    }
-}
-
-/// Sends the runs still queued, waiting at most [`FLUSH_TIMEOUT`].
-async fn flush(client: &Client) {
-    if tokio::time::timeout(FLUSH_TIMEOUT, client.flush())
-        .await
-        .is_err()
-    {
-        eprintln!("warning: runs still undelivered after {FLUSH_TIMEOUT:?} are lost");
-    }
-    let stats = client.stats();
-    println!(
-        "flushed: {} runs delivered, {} dropped",
-        stats.sent,
-        stats.dropped()
-    );
 }

@@ -1,10 +1,15 @@
-//! Plumbing shared by the offline examples (`quickstart`, `run_tree`,
-//! `continue_trace`): where the runs go, and printing what arrived. Nothing
-//! here is needed to trace your own code.
+//! Plumbing shared by the examples. Nothing here is needed to trace your own
+//! code.
 //!
-//! Without `LANGSMITH_API_KEY`, a LangSmith-compatible collector is started
-//! in this process and the runs are printed from it as trees; with it, the
-//! runs go to LangSmith (`LANGSMITH_ENDPOINT`, `LANGSMITH_PROJECT` as usual).
+//! For the offline examples (`quickstart`, `run_tree`, `continue_trace`):
+//! where the runs go, and printing what arrived ([`Destination`]). Without
+//! `LANGSMITH_API_KEY`, a LangSmith-compatible collector is started in this
+//! process and the runs are printed from it as trees; with it, the runs go
+//! to LangSmith (`LANGSMITH_ENDPOINT`, `LANGSMITH_PROJECT` as usual).
+//!
+//! For the services (`axum_service`, `actix_service`): waiting for Ctrl-C or
+//! SIGTERM ([`shutdown_signal`]) and sending the last runs before exiting
+//! ([`flush`]).
 
 use langsmith::{Client, Config, Timestamp, Uuid, set_default_client};
 use langsmith_collector::{Collector, CollectorHandle, StoredRun};
@@ -16,11 +21,13 @@ use std::time::Duration;
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Where this example's runs go.
+#[allow(dead_code)] // not every example uses it
 pub struct Destination {
     collector: Option<CollectorHandle>,
     client: Client,
 }
 
+#[allow(dead_code)] // not every example uses it
 impl Destination {
     /// Sends to LangSmith when `LANGSMITH_API_KEY` is set, otherwise to a
     /// collector started here (its runs in `project`). Either way the client
@@ -57,7 +64,6 @@ impl Destination {
     }
 
     /// The client the runs go through.
-    #[allow(dead_code)] // not every example needs it
     pub fn client(&self) -> &Client {
         &self.client
     }
@@ -88,6 +94,47 @@ impl Destination {
         }
         collector.shutdown();
     }
+}
+
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed by this call,
+/// not when the future is first polled.
+#[allow(dead_code)] // not every example uses it
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            let name = tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+            };
+            println!("{name}: finishing the requests in flight");
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            println!("Ctrl-C: finishing the requests in flight");
+        })
+    }
+}
+
+/// Sends the runs still queued, waiting at most `timeout`, then prints how
+/// many were delivered and dropped.
+#[allow(dead_code)] // not every example uses it
+pub async fn flush(client: &Client, timeout: Duration) {
+    if tokio::time::timeout(timeout, client.flush()).await.is_err() {
+        eprintln!("warning: runs still undelivered after {timeout:?} are lost");
+    }
+    let stats = client.stats();
+    println!(
+        "flushed: {} runs delivered, {} dropped",
+        stats.sent,
+        stats.dropped()
+    );
 }
 
 /// Prints one trace as an indented tree: name, run type, duration, error;
