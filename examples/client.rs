@@ -10,6 +10,8 @@
 //! delivered; exits non-zero when the call fails (after sending the run,
 //! with the error recorded on it).
 
+mod support;
+
 use langsmith::trace;
 use langsmith_reqwest::LangSmithMiddleware;
 use langsmith_reqwest::reqwest_middleware::{ClientBuilder, reqwest};
@@ -53,18 +55,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
     run.end();
 
-    if tokio::time::timeout(FLUSH_TIMEOUT, client.flush())
-        .await
-        .is_err()
-    {
-        eprintln!("warning: runs still undelivered after {FLUSH_TIMEOUT:?} are lost");
-    }
-    let stats = client.stats();
-    println!(
-        "flushed: {} runs delivered, {} dropped",
-        stats.sent,
-        stats.dropped()
-    );
+    support::flush(&client, FLUSH_TIMEOUT).await;
     // Exit non-zero, with the error (and its causes) on one line.
     result.map(|_| ()).map_err(|e| {
         let mut message = format!("calling {target}: {e}");

@@ -8,8 +8,8 @@
 //! to LangSmith (`LANGSMITH_ENDPOINT`, `LANGSMITH_PROJECT` as usual).
 //!
 //! For the services (`axum_service`, `actix_service`): waiting for Ctrl-C or
-//! SIGTERM ([`shutdown_signal`]) and sending the last runs before exiting
-//! ([`flush`]).
+//! SIGTERM ([`shutdown_signal`]). For them and `client`: sending the last
+//! runs before exiting ([`flush`]).
 
 use langsmith::{Client, Config, Timestamp, Uuid, set_default_client};
 use langsmith_collector::{Collector, CollectorHandle, StoredRun};
