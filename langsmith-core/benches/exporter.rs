@@ -13,6 +13,8 @@
 //! `cargo bench -p langsmith-core --bench exporter -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use langsmith_core::{ApiKey, Client, Completion, Config, RunOp, RunTree, Sink};
 use serde_json::{Value, json};
@@ -23,76 +25,17 @@ use std::time::Duration;
 
 const RUNS: u64 = 10_000;
 
-/// A loopback HTTP/1.1 keep-alive server: `GET /info` answers the flags
-/// (`zstd_compression_enabled` as given), anything else is read in full
-/// and answered `202 {}`. Counts body bytes received.
+/// The null server (see `support::null_server`) with `GET /info` answering
+/// the flags (`zstd_compression_enabled` as given). Counts body bytes
+/// received in `bytes`.
 fn null_server(zstd: bool, bytes: Arc<AtomicU64>) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
     let info = json!({
         "version": "0.10.0",
         "batch_ingest_config": {"use_multipart_endpoint": true, "size_limit": 100, "size_limit_bytes": 20_971_520},
         "instance_flags": {"zstd_compression_enabled": zstd},
     })
     .to_string();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            loop {
-                let Ok((mut sock, _)) = listener.accept().await else { continue };
-                let info = info.clone();
-                let bytes = bytes.clone();
-                tokio::spawn(async move {
-                    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
-                    let mut chunk = vec![0u8; 64 * 1024];
-                    loop {
-                        let head_end = loop {
-                            if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                                break p + 4;
-                            }
-                            match sock.read(&mut chunk).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                            }
-                        };
-                        let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-                        let len: usize = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .and_then(|v| v.trim().parse().ok())
-                            .unwrap_or(0);
-                        while buf.len() < head_end + len {
-                            match sock.read(&mut chunk).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                            }
-                        }
-                        black_box(&buf[head_end..head_end + len]);
-                        bytes.fetch_add(len as u64, Ordering::Relaxed);
-                        buf.drain(..head_end + len);
-                        let resp = if head.starts_with("get /info") {
-                            format!(
-                                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{info}",
-                                info.len()
-                            )
-                        } else {
-                            "HTTP/1.1 202 Accepted\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}".to_string()
-                        };
-                        if sock.write_all(resp.as_bytes()).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-    });
-    format!("http://{addr}")
+    support::null_server(Some(info), Some(bytes))
 }
 
 struct Discard;

@@ -6,68 +6,13 @@
 //! discards is measured too, as the baseline without the exporter.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use langsmith_core::{ApiKey, Client, Completion, Config, Feedback, RunOp, RunTree, Sink, uuid7};
 use serde_json::json;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-
-/// A server answering 202 `{}` to everything, on its own thread: a minimal
-/// HTTP/1.1 keep-alive loop that reads each request (headers and
-/// `Content-Length` body) in full before answering.
-fn null_server() -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            loop {
-                let Ok((mut sock, _)) = listener.accept().await else { continue };
-                tokio::spawn(async move {
-                    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
-                    let mut chunk = vec![0u8; 64 * 1024];
-                    loop {
-                        // Headers.
-                        let head_end = loop {
-                            if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                                break p + 4;
-                            }
-                            match sock.read(&mut chunk).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                            }
-                        };
-                        let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-                        let len: usize = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .and_then(|v| v.trim().parse().ok())
-                            .unwrap_or(0);
-                        while buf.len() < head_end + len {
-                            match sock.read(&mut chunk).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                            }
-                        }
-                        black_box(&buf[head_end..head_end + len]);
-                        buf.drain(..head_end + len);
-                        let resp = b"HTTP/1.1 202 Accepted\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
-                        if sock.write_all(resp).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-    });
-    format!("http://{addr}")
-}
 
 /// Runs `f` `iters` times, timing only the calls, flushing (untimed) every
 /// 10,000 calls so the exporter's queue never fills.
@@ -103,7 +48,7 @@ fn hot_path(c: &mut Criterion) {
         return profile(n.parse().unwrap_or(100_000));
     }
     let mut cfg = Config::default();
-    cfg.endpoint = null_server();
+    cfg.endpoint = support::null_server(None, None);
     cfg.api_key = Some(ApiKey::new("bench"));
     let client = Client::builder().config(cfg).build();
     let small = json!({"question": "What is 2 + 2?"});
@@ -169,7 +114,7 @@ fn hot_path(c: &mut Criterion) {
 /// `valgrind --tool=callgrind` or `perf`), no measurement.
 fn profile(n: u64) {
     let mut cfg = Config::default();
-    cfg.endpoint = null_server();
+    cfg.endpoint = support::null_server(None, None);
     let client = Client::builder().config(cfg).build();
     let small = json!({"question": "What is 2 + 2?"});
     timed(&client, n, || {
