@@ -135,23 +135,30 @@ struct PatchMain<'a> {
     reference_example_id: Option<&'a Uuid>,
 }
 
-/// A whole run for `/runs/batch`.
+impl<'a> PostMain<'a> {
+    fn new(run: &'a RunRecord, ids: IdView<'a>, project: Option<&'a str>) -> Self {
+        PostMain {
+            id: ids.id,
+            start_time: ts(&run.start_time),
+            parent_run_id: ids.parent_run_id,
+            tags: &run.tags,
+            dotted_order: ids.dotted_order,
+            trace_id: ids.trace_id,
+            session_name: project.unwrap_or(&run.session_name),
+            name: &run.name,
+            run_type: run.run_type,
+            end_time: run.end_time.as_ref().map(ts),
+            reference_example_id: run.reference_example_id.as_ref(),
+        }
+    }
+}
+
+/// A whole run for `/runs/batch`: the fields of the `post.{id}` part, then
+/// the big ones.
 #[derive(Serialize)]
 struct FullRun<'a> {
-    id: &'a Uuid,
-    start_time: Ts<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    parent_run_id: Option<&'a Uuid>,
-    tags: &'a [String],
-    dotted_order: &'a str,
-    trace_id: &'a Uuid,
-    session_name: &'a str,
-    name: &'a str,
-    run_type: RunType,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    end_time: Option<Ts<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reference_example_id: Option<&'a Uuid>,
+    #[serde(flatten)]
+    main: PostMain<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     inputs: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -167,17 +174,7 @@ struct FullRun<'a> {
 impl<'a> FullRun<'a> {
     fn new(run: &'a RunRecord, ids: IdView<'a>, project: Option<&'a str>, post: bool) -> Self {
         FullRun {
-            id: ids.id,
-            start_time: ts(&run.start_time),
-            parent_run_id: ids.parent_run_id,
-            tags: &run.tags,
-            dotted_order: ids.dotted_order,
-            trace_id: ids.trace_id,
-            session_name: project.unwrap_or(&run.session_name),
-            name: &run.name,
-            run_type: run.run_type,
-            end_time: run.end_time.as_ref().map(ts),
-            reference_example_id: run.reference_example_id.as_ref(),
+            main: PostMain::new(run, ids, project),
             inputs: if post {
                 Some(run.inputs.as_deref().unwrap_or_else(|| empty_object()))
             } else {
@@ -369,20 +366,7 @@ impl MultipartWriter {
                 let remapped = remap(run, project);
                 let ids = IdView::new(run, remapped.as_ref());
                 let id = ids.id;
-                let main = PostMain {
-                    id,
-                    start_time: ts(&run.start_time),
-                    parent_run_id: ids.parent_run_id,
-                    tags: &run.tags,
-                    dotted_order: ids.dotted_order,
-                    trace_id: ids.trace_id,
-                    session_name: project.unwrap_or(&run.session_name),
-                    name: &run.name,
-                    run_type: run.run_type,
-                    end_time: run.end_time.as_ref().map(ts),
-                    reference_example_id: run.reference_example_id.as_ref(),
-                };
-                self.json_part("post", id, None, &main)?;
+                self.json_part("post", id, None, &PostMain::new(run, ids, project))?;
                 let inputs = run.inputs.as_deref().map_or("{}", RawValue::get);
                 self.raw_part("post", id, "inputs", inputs);
                 let outputs = run.outputs.as_deref().map_or("{}", RawValue::get);
@@ -692,6 +676,26 @@ mod tests {
                 "{micros}"
             );
         }
+    }
+
+    /// The `/runs/batch` entries byte for byte: the `post.{id}` part's
+    /// fields first, in the same order, then the big ones.
+    #[test]
+    fn batch_json_bytes() {
+        let mut r = record();
+        r.parent_run_id = Some("01a1fc6d-6bd7-7464-a66d-dcab041aaecb".parse().unwrap());
+        r.reference_example_id = Some("01a1fc6d-6bd7-7464-a66d-dcab041aaecc".parse().unwrap());
+        r.tags = vec!["t1".into()];
+        r.outputs = Some(RawValue::from_string(r#"{"y":2}"#.into()).unwrap());
+        r.serialized = Some(serde_json::json!({"name": "s"}));
+        let post = Item::new(Kind::Post(Box::new(r.clone())), 0, 0, Instant::now());
+        let patch = Item::new(Kind::Patch(Box::new(r)), 1, 0, Instant::now());
+        let body = batch_json(&[post, patch], None).unwrap();
+        let main = r#"{"id":"01a1fc6d-6bd7-7464-a66d-dcab041aaeca","start_time":"2026-11-21T04:46:31.895776+00:00","parent_run_id":"01a1fc6d-6bd7-7464-a66d-dcab041aaecb","tags":["t1"],"dotted_order":"20261121T044631895776Z01a1fc6d-6bd7-7464-a66d-dcab041aaeca","trace_id":"01a1fc6d-6bd7-7464-a66d-dcab041aaeca","session_name":"default","name":"fails","run_type":"tool","end_time":"2026-11-21T04:46:31.896182+00:00","reference_example_id":"01a1fc6d-6bd7-7464-a66d-dcab041aaecc""#;
+        let expected = format!(
+            r#"{{"post":[{main},"inputs":{{}},"outputs":{{"y":2}},"events":[],"extra":{{"metadata":{{}}}},"error":"boom","serialized":{{"name":"s"}}}}],"patch":[{main},"outputs":{{"y":2}},"events":[],"extra":{{"metadata":{{}}}},"error":"boom"}}]}}"#
+        );
+        assert_eq!(String::from_utf8(body).unwrap(), expected);
     }
 
     #[test]
