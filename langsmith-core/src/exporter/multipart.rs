@@ -296,10 +296,7 @@ impl MultipartWriter {
     ) -> Result<(), serde_json::Error> {
         self.scratch.clear();
         serde_json::to_writer(&mut self.scratch, value)?;
-        self.set_name(op, id, field);
-        let data = std::mem::take(&mut self.scratch);
-        self.part(&data);
-        self.scratch = data;
+        self.scratch_part(op, id, field);
         Ok(())
     }
 
@@ -330,11 +327,16 @@ impl MultipartWriter {
             }
         }
         scratch.push(b'}');
-        self.set_name(op, id, Some("extra"));
+        self.scratch_part(op, id, Some("extra"));
+        Ok(())
+    }
+
+    /// Writes what `scratch` holds as the part `{op}.{id}[.{field}]`.
+    fn scratch_part(&mut self, op: &'static str, id: &Uuid, field: Option<&str>) {
+        self.set_name(op, id, field);
         let data = std::mem::take(&mut self.scratch);
         self.part(&data);
         self.scratch = data;
-        Ok(())
     }
 
     fn raw_part(&mut self, op: &'static str, id: &Uuid, field: &str, raw: &str) {
