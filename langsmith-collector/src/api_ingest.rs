@@ -53,6 +53,20 @@ async fn read_json(
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
 }
 
+/// Reads a JSON body as [`read_json`] does (400, 413 or 415 when it cannot
+/// be read) and hands it to `parse`; what `parse` rejects is answered 422
+/// with its message.
+async fn read_json_with<T>(
+    st: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    slot: &Slot,
+    parse: impl FnOnce(Value) -> Result<T, String>,
+) -> Result<T, ApiError> {
+    let value = read_json(st, headers, body, slot).await?;
+    parse(value).map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m))
+}
+
 /// Stores what was accepted and answers: 202 if everything was good, 422
 /// listing the rejected items otherwise (the good ones are stored either way).
 async fn store_and_answer(st: &AppState, ing: Ingested) -> Response {
@@ -143,23 +157,17 @@ pub(crate) async fn batch(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let value = match read_json(&st, &headers, body, &slot).await {
-        Ok(v) => v,
-        Err(e) => return e.into_response(),
-    };
-    match ingest::from_batch(value) {
+    match read_json_with(&st, &headers, body, &slot, ingest::from_batch).await {
         Ok(ing) => store_and_answer(&st, ing).await,
-        Err(m) => detail(StatusCode::UNPROCESSABLE_ENTITY, m),
+        Err(e) => e.into_response(),
     }
 }
 
-async fn one(st: &AppState, op: Result<Op, String>) -> Response {
-    let ing = match op {
-        Ok(op) => Ingested {
-            ops: vec![op],
-            problems: Vec::new(),
-        },
-        Err(m) => return detail(StatusCode::UNPROCESSABLE_ENTITY, m),
+/// Stores one op and answers as [`store_and_answer`] does.
+async fn store_one(st: &AppState, op: Op) -> Response {
+    let ing = Ingested {
+        ops: vec![op],
+        problems: Vec::new(),
     };
     store_and_answer(st, ing).await
 }
@@ -171,8 +179,9 @@ pub(crate) async fn create_run(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    match read_json(&st, &headers, body, &slot).await {
-        Ok(v) => one(&st, ingest::run_op(RunKind::Post, v, None)).await,
+    let parse = |v| ingest::run_op(RunKind::Post, v, None);
+    match read_json_with(&st, &headers, body, &slot, parse).await {
+        Ok(op) => store_one(&st, op).await,
         Err(e) => e.into_response(),
     }
 }
@@ -191,8 +200,9 @@ pub(crate) async fn update_run(
             format!("run id '{id}' is not a UUID"),
         );
     };
-    match read_json(&st, &headers, body, &slot).await {
-        Ok(v) => one(&st, ingest::run_op(RunKind::Patch, v, Some(id))).await,
+    let parse = |v| ingest::run_op(RunKind::Patch, v, Some(id));
+    match read_json_with(&st, &headers, body, &slot, parse).await {
+        Ok(op) => store_one(&st, op).await,
         Err(e) => e.into_response(),
     }
 }
@@ -204,13 +214,10 @@ pub(crate) async fn create_feedback(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let value = match read_json(&st, &headers, body, &slot).await {
-        Ok(v) => v,
-        Err(e) => return e.into_response(),
-    };
-    let op = match ingest::feedback_op(value, None) {
+    let parse = |v| ingest::feedback_op(v, None);
+    let op = match read_json_with(&st, &headers, body, &slot, parse).await {
         Ok(op) => op,
-        Err(m) => return detail(StatusCode::UNPROCESSABLE_ENTITY, m),
+        Err(e) => return e.into_response(),
     };
     let doc = match &op {
         Op::Feedback { doc, .. } => Value::Object(doc.clone()),
