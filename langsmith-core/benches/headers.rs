@@ -70,12 +70,37 @@ fn baggage_of(metadata: &Map<String, Value>, tags: &[String], project: &str) -> 
     }
 }
 
+/// `HEADERS_PROFILE=N`: parse the typical headers N times (and build the
+/// remote parent when `HEADERS_PROFILE_CONTEXT` is set), no measurement — for
+/// `perf stat -e instructions:u`, `valgrind --tool=callgrind` or `perf record`.
+fn profile(n: u64, client: &Client) {
+    let (metadata, tags, project) = case(false);
+    let dotted =
+        DottedOrder::parse("20260102T030405678901Z0193d5a2-0000-7000-8000-000000000001").unwrap();
+    let out = headers::emit(Some(&dotted), &baggage_of(&metadata, &tags, &project));
+    let wire: Vec<(&str, &[u8])> = out.iter().map(|(k, v)| (k, v.as_bytes())).collect();
+    let context = std::env::var_os("HEADERS_PROFILE_CONTEXT").is_some();
+    for _ in 0..n {
+        if context {
+            black_box(RunContext::from_headers(
+                black_box(&wire).iter().copied(),
+                client,
+            ));
+        } else {
+            black_box(headers::parse(black_box(&wire).iter().copied()));
+        }
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let client = Client::builder()
         .config(Config::default())
         .sink(Discard)
         .tracing(Some(true))
         .build();
+    if let Ok(n) = std::env::var("HEADERS_PROFILE") {
+        return profile(n.parse().unwrap_or(1_000_000), &client);
+    }
     let mut group = c.benchmark_group("headers");
     for (label, big) in [("typical", false), ("4KB", true)] {
         let (metadata, tags, project) = case(big);

@@ -18,13 +18,13 @@ use uuid::Uuid;
 
 /// Empty shared values every new trace starts with: one allocation per
 /// process instead of several per root run.
-struct EmptyShared {
-    tags: Arc<[String]>,
-    metadata: Arc<Map<String, Value>>,
-    replicas: Arc<[crate::headers::ReplicaHint]>,
+pub(crate) struct EmptyShared {
+    pub(crate) tags: Arc<[String]>,
+    pub(crate) metadata: Arc<Map<String, Value>>,
+    pub(crate) replicas: Arc<[crate::headers::ReplicaHint]>,
 }
 
-fn empty_shared() -> &'static EmptyShared {
+pub(crate) fn empty_shared() -> &'static EmptyShared {
     static EMPTY: std::sync::OnceLock<EmptyShared> = std::sync::OnceLock::new();
     EMPTY.get_or_init(|| EmptyShared {
         tags: Arc::from(Vec::new()),

@@ -296,17 +296,37 @@ impl RunContext {
             (None, true) => return None,
         };
         let project: Arc<str> = match baggage.project {
-            Some(p) if use_project && !p.is_empty() => Arc::from(p),
+            Some(p) if use_project && !p.is_empty() && *p != *client.inner.project => Arc::from(p),
             _ => client.inner.project.clone(),
         };
-        let tags: Arc<[String]> = Arc::from(baggage.tags);
-        let metadata = Arc::new(baggage.metadata);
+        // Nothing to share: the process-wide empty values (no allocation).
+        let empty = crate::builder::empty_shared();
+        let shared = |v: Vec<String>| {
+            if v.is_empty() {
+                empty.tags.clone()
+            } else {
+                Arc::from(v)
+            }
+        };
+        let tags = shared(baggage.tags);
+        let foreign_baggage = shared(baggage.foreign);
+        let metadata = if baggage.metadata.is_empty() {
+            empty.metadata.clone()
+        } else {
+            Arc::new(baggage.metadata)
+        };
+        let replicas = if baggage.replicas.is_empty() {
+            empty.replicas.clone()
+        } else {
+            Arc::from(baggage.replicas)
+        };
+        let (trace_id, parent_id, id, start_time) = dotted_order.parts();
         Some(RunContext {
             inner: Arc::new(ContextInner {
-                id: dotted_order.run_id(),
-                trace_id: dotted_order.trace_id(),
-                parent_id: dotted_order.parent_id(),
-                start_time: dotted_order.start_time(),
+                id,
+                trace_id,
+                parent_id,
+                start_time,
                 dotted_order,
                 project,
                 inherited_tags: tags.clone(),
@@ -315,8 +335,8 @@ impl RunContext {
                 metadata,
                 sampled,
                 client: client.clone(),
-                foreign_baggage: Arc::from(baggage.foreign),
-                replicas: Arc::from(baggage.replicas),
+                foreign_baggage,
+                replicas,
                 remote: true,
             }),
         })

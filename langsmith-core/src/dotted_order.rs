@@ -119,6 +119,27 @@ impl DottedOrder {
     /// ```
     pub fn parse(s: &str) -> Result<Self, DottedOrderError> {
         let s = s.trim();
+        Self::validate(s)?;
+        Ok(DottedOrder(normalised(s).unwrap_or_else(|| s.to_owned())))
+    }
+
+    /// [`DottedOrder::parse`] of an owned string: when it is already in the
+    /// canonical form (lower-case ids, what every SDK writes) and has no
+    /// surrounding whitespace, its allocation is kept.
+    pub(crate) fn parse_owned(s: String) -> Result<Self, DottedOrderError> {
+        let trimmed = s.trim();
+        Self::validate(trimmed)?;
+        if let Some(n) = normalised(trimmed) {
+            return Ok(DottedOrder(n));
+        }
+        if trimmed.len() == s.len() {
+            Ok(DottedOrder(s))
+        } else {
+            Ok(DottedOrder(trimmed.to_owned()))
+        }
+    }
+
+    fn validate(s: &str) -> Result<(), DottedOrderError> {
         if s.is_empty() {
             return Err(DottedOrderError::Empty);
         }
@@ -143,21 +164,7 @@ impl DottedOrder {
                 None => far.push(id),
             }
         }
-        // Normalise the ids to lowercase so that ids compare as strings; the
-        // stamps keep their upper-case `T` and `Z`. (Only digits, hex
-        // letters, `T`, `Z`, `-` and `.` are left after validation.)
-        let normalised: Vec<u8> = s
-            .bytes()
-            .map(|b| match b.to_ascii_lowercase() {
-                b't' => b'T',
-                b'z' => b'Z',
-                b => b,
-            })
-            .collect();
-        // ASCII in, ASCII out: this cannot fail.
-        String::from_utf8(normalised)
-            .map(DottedOrder)
-            .map_err(|_| DottedOrderError::BadSegment { index: 0 })
+        Ok(())
     }
 
     /// The string form.
@@ -249,6 +256,22 @@ impl DottedOrder {
             .unwrap_or(Timestamp::from_micros(0))
     }
 
+    /// `(trace id, parent id, run id, start time)` in one pass (each of the
+    /// accessors alone re-reads its segment).
+    pub(crate) fn parts(&self) -> (Uuid, Option<Uuid>, Uuid, Timestamp) {
+        let mut it = self.0.rsplit('.');
+        let last = it.next().unwrap_or(&self.0);
+        let (start, run_id) =
+            parse_segment(last).unwrap_or((Timestamp::from_micros(0), Uuid::nil()));
+        let parent_seg = it.next();
+        let parent_id = parent_seg.map(id_only);
+        let trace_id = match it.next_back().or(parent_seg) {
+            Some(first) => id_only(first),
+            None => run_id,
+        };
+        (trace_id, parent_id, run_id, start)
+    }
+
     /// The id of the parent run (the segment before the last), if any.
     ///
     /// ```
@@ -286,6 +309,35 @@ fn push_segment(s: &mut String, start: Timestamp, id: Uuid) {
     start.write_dotted_segment(s);
     let mut buf = [0u8; ID_LEN];
     s.push_str(id.hyphenated().encode_lower(&mut buf));
+}
+
+/// A validated dotted order in canonical form (stamps upper-case, ids
+/// lower-case), or `None` when `s` already is. Only digits, hex letters,
+/// `T`, `Z`, `-` and `.` are left after validation.
+fn normalised(s: &str) -> Option<String> {
+    // No early exit, so that the loop vectorizes.
+    let odd = s.bytes().fold(false, |odd, b| {
+        odd | (b.wrapping_sub(b'A') < 6) | (b == b't') | (b == b'z')
+    });
+    if !odd {
+        return None;
+    }
+    let out: String = s
+        .chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            't' => 'T',
+            'z' => 'Z',
+            c => c,
+        })
+        .collect();
+    Some(out)
+}
+
+/// The id of a validated segment.
+fn id_only(seg: &str) -> Uuid {
+    seg.get(DOTTED_STAMP_LEN..)
+        .and_then(|id| Uuid::try_parse(id).ok())
+        .unwrap_or_default()
 }
 
 fn parse_segment(seg: &str) -> Option<(Timestamp, Uuid)> {
@@ -346,6 +398,31 @@ mod tests {
             DottedOrder::parse(&format!("{ROOT}.{ROOT}")),
             Err(DottedOrderError::RepeatedId { index: 1 })
         );
+    }
+
+    #[test]
+    fn parts_match_the_accessors() {
+        let seg = |i: usize| format!("20260102T0304056789{i:02}Z0193d5a2-0000-7000-8000-{i:012}");
+        for depth in 1..=4 {
+            let s: Vec<String> = (1..=depth).map(seg).collect();
+            let d = DottedOrder::parse(&s.join(".")).unwrap();
+            assert_eq!(
+                d.parts(),
+                (d.trace_id(), d.parent_id(), d.run_id(), d.start_time()),
+                "depth {depth}"
+            );
+        }
+    }
+
+    #[test]
+    fn owned_parse_keeps_canonical_strings_and_normalises_others() {
+        let d = DottedOrder::parse_owned(format!(" {ROOT}\t")).unwrap();
+        assert_eq!(d.as_str(), ROOT);
+        let d = DottedOrder::parse_owned(ROOT.to_uppercase()).unwrap();
+        assert_eq!(d.as_str(), ROOT);
+        let d = DottedOrder::parse_owned(ROOT.to_lowercase()).unwrap();
+        assert_eq!(d.as_str(), ROOT);
+        assert!(DottedOrder::parse_owned("x".into()).is_err());
     }
 
     #[test]

@@ -245,81 +245,189 @@ pub(crate) fn member_key(member: &str) -> &str {
         .trim_end_matches(OWS)
 }
 
-/// Reads W3C baggage (all `baggage` headers joined with `,`). Bad entries
-/// are skipped with an error each; at most [`MAX_ENTRIES`] are read.
-pub(crate) fn parse_baggage(value: &str, errors: &mut Vec<HeaderError>) -> Baggage {
-    let mut baggage = Baggage::default();
-    let mut count = 0usize;
-    let mut dropped = 0usize;
-    for entry in members(value) {
-        count += 1;
-        if count > MAX_ENTRIES {
-            dropped += 1;
-            continue;
-        }
-        let Some((key, rest)) = entry.split_once('=') else {
-            errors.push(HeaderError::bad_entry(entry, "missing `=`"));
-            continue;
-        };
-        let key = key.trim_end_matches(OWS);
-        if key.is_empty() {
-            errors.push(HeaderError::bad_entry(entry, "empty key"));
-            continue;
-        }
-        // Properties (`;prop`) are ignored for our entries.
-        let raw = rest
-            .split_once(';')
-            .map_or(rest, |(v, _)| v)
-            .trim_matches(OWS);
-        let result = match key {
-            METADATA => parse_metadata(raw).map(|m| baggage.metadata = m),
-            TAGS => percent::decode(raw).map(|tags| {
-                baggage.tags = tags
-                    .split(',')
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_owned)
-                    .collect();
-            }),
-            PROJECT => percent::decode(raw).map(|p| {
-                baggage.project = (!p.is_empty()).then(|| p.into_owned());
-            }),
-            SAMPLED => percent::decode(raw).and_then(|v| {
-                baggage.sampled = Some(match &*v {
-                    "0" => false,
-                    "1" => true,
-                    _ => return Err("expected 0 or 1"),
-                });
-                Ok(())
-            }),
-            ADDRESS => percent::decode(raw).and_then(|lrn| {
-                let a = AgentAddress::from_lrn(&lrn).ok_or("not an agent address")?;
-                baggage.set_address(Some(&a));
-                Ok(())
-            }),
-            REPLICAS => parse_replicas(raw, errors).map(|r| baggage.replicas = r),
-            _ if valid_foreign(key, entry) => {
-                baggage.foreign.push(entry.to_owned());
-                Ok(())
+/// One list member of a baggage value, cut in a single pass.
+#[derive(Debug, PartialEq)]
+struct Member<'a> {
+    /// The member, trimmed.
+    entry: &'a str,
+    /// Its key, trimmed; `None` when it has no `=`.
+    key: Option<&'a str>,
+    /// Its value before any `;` property, trimmed (empty without `=`).
+    raw: &'a str,
+}
+
+/// The non-empty members of a baggage value: one byte scan finds the `,`,
+/// the first `=` and the first `;` after it (what `split`, `split_once`
+/// and `split_once` did in three passes).
+struct Members<'a> {
+    value: &'a str,
+    pos: usize,
+}
+
+impl<'a> Members<'a> {
+    fn new(value: &'a str) -> Self {
+        Members { value, pos: 0 }
+    }
+}
+
+fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// `s[start..end]` without surrounding whitespace (the cut points are ASCII,
+/// so they are character boundaries; `""` if they were not).
+fn trimmed(s: &str, mut start: usize, mut end: usize) -> &str {
+    let b = s.as_bytes();
+    while start < end && is_ows(b[start]) {
+        start += 1;
+    }
+    while end > start && is_ows(b[end - 1]) {
+        end -= 1;
+    }
+    s.get(start..end).unwrap_or_default()
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = Member<'a>;
+
+    fn next(&mut self) -> Option<Member<'a>> {
+        let bytes = self.value.as_bytes();
+        while self.pos <= bytes.len() {
+            let start = self.pos;
+            let mut eq = None;
+            let mut semi = None;
+            let mut i = start;
+            while i < bytes.len() && bytes[i] != b',' {
+                match bytes[i] {
+                    b'=' if eq.is_none() => eq = Some(i),
+                    b';' if eq.is_some() && semi.is_none() => semi = Some(i),
+                    _ => {}
+                }
+                i += 1;
             }
-            _ => Err("not a valid W3C baggage entry"),
-        };
-        if let Err(reason) = result {
-            errors.push(HeaderError::bad_entry(key, reason));
+            self.pos = i + 1;
+            let entry = trimmed(self.value, start, i);
+            if entry.is_empty() {
+                continue;
+            }
+            let (key, raw) = match eq {
+                Some(eq) => (
+                    Some(trimmed(self.value, start, eq)),
+                    trimmed(self.value, eq + 1, semi.unwrap_or(i)),
+                ),
+                None => (None, ""),
+            };
+            return Some(Member { entry, key, raw });
+        }
+        None
+    }
+}
+
+/// Reads the `baggage` headers of a request one value at a time (as if they
+/// were joined with `,`, without copying them together).
+#[derive(Debug, Default)]
+pub(crate) struct BaggageReader {
+    baggage: Baggage,
+    count: usize,
+    dropped: usize,
+}
+
+impl BaggageReader {
+    /// The baggage read; errors for entries over [`MAX_ENTRIES`].
+    pub(crate) fn finish(self, errors: &mut Vec<HeaderError>) -> Baggage {
+        if self.dropped > 0 {
+            errors.push(HeaderError::TooManyEntries {
+                dropped: self.dropped,
+            });
+        }
+        self.baggage
+    }
+
+    /// Reads one `baggage` value. Bad entries are skipped with an error each.
+    pub(crate) fn read(&mut self, value: &str, errors: &mut Vec<HeaderError>) {
+        let baggage = &mut self.baggage;
+        for Member { entry, key, raw } in Members::new(value) {
+            self.count += 1;
+            if self.count > MAX_ENTRIES {
+                self.dropped += 1;
+                continue;
+            }
+            let Some(key) = key else {
+                errors.push(HeaderError::bad_entry(entry, "missing `=`"));
+                continue;
+            };
+            if key.is_empty() {
+                errors.push(HeaderError::bad_entry(entry, "empty key"));
+                continue;
+            }
+            let result = match key {
+                METADATA => parse_metadata(raw).map(|m| baggage.metadata = m),
+                TAGS => percent::decode(raw).map(|tags| baggage.tags = split_tags(tags)),
+                PROJECT => percent::decode(raw).map(|p| {
+                    baggage.project = (!p.is_empty()).then(|| p.into_owned());
+                }),
+                SAMPLED => percent::decode(raw).and_then(|v| {
+                    baggage.sampled = Some(match &*v {
+                        "0" => false,
+                        "1" => true,
+                        _ => return Err("expected 0 or 1"),
+                    });
+                    Ok(())
+                }),
+                ADDRESS => percent::decode(raw).and_then(|lrn| {
+                    let a = AgentAddress::from_lrn(&lrn).ok_or("not an agent address")?;
+                    baggage.set_address(Some(&a));
+                    Ok(())
+                }),
+                REPLICAS => parse_replicas(raw, errors).map(|r| baggage.replicas = r),
+                _ if valid_foreign(key, entry) => {
+                    baggage.foreign.push(entry.to_owned());
+                    Ok(())
+                }
+                _ => Err("not a valid W3C baggage entry"),
+            };
+            if let Err(reason) = result {
+                errors.push(HeaderError::bad_entry(key, reason));
+            }
         }
     }
-    if dropped > 0 {
-        errors.push(HeaderError::TooManyEntries { dropped });
+}
+
+/// `a,b,c` as tags, empty ones dropped; the decoded string's own allocation
+/// is kept for the first tag.
+fn split_tags(tags: std::borrow::Cow<'_, str>) -> Vec<String> {
+    let mut tags = tags.into_owned();
+    let Some(comma) = tags.find(',') else {
+        return if tags.is_empty() {
+            Vec::new()
+        } else {
+            vec![tags]
+        };
+    };
+    let rest: Vec<String> = tags[comma + 1..]
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    tags.truncate(comma);
+    if tags.is_empty() {
+        return rest;
     }
-    baggage
+    let mut out = Vec::with_capacity(1 + rest.len());
+    out.push(tags);
+    out.extend(rest);
+    out
 }
 
 fn parse_metadata(raw: &str) -> Result<Map<String, Value>, &'static str> {
     let text = percent::decode(raw)?;
-    match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err("metadata is not a JSON object"),
-        Err(_) => Err("metadata is not valid JSON"),
-    }
+    serde_json::from_str::<Map<String, Value>>(&text).map_err(|e| {
+        if e.is_data() {
+            "metadata is not a JSON object"
+        } else {
+            "metadata is not valid JSON"
+        }
+    })
 }
 
 /// `langsmith-replicas`: a JSON list of `[project, updates]` pairs and/or
@@ -399,4 +507,62 @@ fn parse_replicas(
         });
     }
     Ok(replicas)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// What the single-pass scanner must agree with: the three-pass split.
+    fn by_split(value: &str) -> Vec<Member<'_>> {
+        members(value)
+            .map(|entry| match entry.split_once('=') {
+                Some((key, rest)) => Member {
+                    entry,
+                    key: Some(key.trim_matches(OWS)),
+                    raw: rest
+                        .split_once(';')
+                        .map_or(rest, |(v, _)| v)
+                        .trim_matches(OWS),
+                },
+                None => Member {
+                    entry,
+                    key: None,
+                    raw: "",
+                },
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tags_split_like_python() {
+        for (raw, want) in [
+            ("", &[][..]),
+            ("a", &["a"][..]),
+            ("a,b", &["a", "b"]),
+            (",a,,b,", &["a", "b"]),
+            (",", &[]),
+            ("production,checkout", &["production", "checkout"]),
+        ] {
+            assert_eq!(split_tags(raw.into()), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn member_scan_agrees_with_splitting() {
+        for value in [
+            "",
+            ",",
+            " , ,\t",
+            "a=1",
+            " a = 1 ; p = 2 , b=2;x;y , c",
+            "k==v;;,=v,k=,é=ü;ß,\tlangsmith-project=p%20q ",
+            "a=b=c;d=e,f;g=h",
+            ";=,=;",
+        ] {
+            let scanned: Vec<Member<'_>> = Members::new(value).collect();
+            assert_eq!(scanned, by_split(value), "{value:?}");
+        }
+    }
 }

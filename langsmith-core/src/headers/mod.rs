@@ -200,7 +200,10 @@ where
     let mut errors = Vec::new();
     let mut trace: Option<String> = None;
     let mut conflicting = false;
-    let mut bag = String::new();
+    // Baggage entries are read header by header; their errors are kept
+    // apart so that a baggage over the size limit reports only that.
+    let mut bag = baggage::BaggageReader::default();
+    let mut bag_errors = Vec::new();
     let mut bag_len = 0usize;
     for (name, value) in headers {
         let (name, value) = (name.as_ref(), value.as_ref());
@@ -243,18 +246,15 @@ where
                 bag_len += 1;
             }
             bag_len += value.len();
-            // Past the limit only the length is counted (memory stays bounded).
+            // Past the limit only the length is counted.
             if bag_len <= MAX_BAGGAGE_LEN {
-                if !bag.is_empty() {
-                    bag.push(',');
-                }
-                bag.push_str(value);
+                bag.read(value, &mut bag_errors);
             }
         }
     }
 
     let mut parent = trace.and_then(|t| {
-        DottedOrder::parse(&t)
+        DottedOrder::parse_owned(t)
             .map_err(|e| errors.push(HeaderError::BadTrace(e)))
             .ok()
     });
@@ -265,7 +265,9 @@ where
         });
         Baggage::default()
     } else {
-        baggage::parse_baggage(&bag, &mut errors)
+        let baggage = bag.finish(&mut bag_errors);
+        errors.append(&mut bag_errors);
+        baggage
     };
     if baggage.project.is_some() && baggage.address().is_some() {
         // As `RunTree.from_headers`: joining the upstream trace in some other

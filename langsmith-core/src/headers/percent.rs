@@ -89,22 +89,32 @@ pub(crate) fn decode(s: &str) -> Result<Cow<'_, str>, &'static str> {
     let mut out = Vec::with_capacity(bytes.len());
     out.extend_from_slice(&bytes[..first]);
     let mut i = first;
-    while i < bytes.len() {
-        let b = bytes[i];
+    while let Some(&b) = bytes.get(i) {
         if b == b'%' {
-            let hi = bytes.get(i + 1).copied().and_then(hex_val);
-            let lo = bytes.get(i + 2).copied().and_then(hex_val);
-            match (hi, lo) {
-                (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
-                _ => return Err(BAD_PERCENT),
-            }
+            out.push(escape_at(bytes, i)?);
             i += 3;
         } else {
-            out.push(b);
-            i += 1;
+            // Up to the next escape in one copy.
+            let end = bytes[i..]
+                .iter()
+                .position(|&b| b == b'%')
+                .map_or(bytes.len(), |n| i + n);
+            out.extend_from_slice(&bytes[i..end]);
+            i = end;
         }
     }
     String::from_utf8(out).map(Cow::Owned).map_err(|_| NOT_UTF8)
+}
+
+/// The byte written as `%XX` at `bytes[at]`.
+#[inline]
+fn escape_at(bytes: &[u8], at: usize) -> Result<u8, &'static str> {
+    let hi = bytes.get(at + 1).copied().and_then(hex_val);
+    let lo = bytes.get(at + 2).copied().and_then(hex_val);
+    match (hi, lo) {
+        (Some(hi), Some(lo)) => Ok(hi << 4 | lo),
+        _ => Err(BAD_PERCENT),
+    }
 }
 
 #[cfg(test)]
@@ -142,5 +152,12 @@ mod tests {
         assert_eq!(decode("%zz"), Err(BAD_PERCENT));
         assert_eq!(decode("%C3"), Err(NOT_UTF8));
         assert_eq!(decode("%FF%FE"), Err(NOT_UTF8));
+        // Both paths, and an escape at either end.
+        assert_eq!(decode("%7B%22k%22%3A%22v%22%7D").unwrap(), "{\"k\":\"v\"}");
+        assert_eq!(decode("a%20é%C3%A9%20b").unwrap(), "a éé b");
+        assert_eq!(decode("%41x%42").unwrap(), "AxB");
+        assert_eq!(decode("ok%2"), Err(BAD_PERCENT));
+        assert_eq!(decode("é%4g"), Err(BAD_PERCENT));
+        assert_eq!(decode("%20%C3%28"), Err(NOT_UTF8));
     }
 }

@@ -385,16 +385,26 @@ impl Drop for ServerRun {
 
 /// Reads `langsmith-trace` and `baggage` (only those headers are looked at).
 fn read_headers(req: &RequestInfo<'_>) -> IncomingContext {
-    let mut ours: Vec<(&str, &[u8])> = Vec::new();
+    // A request carries one or two of ours: on the stack, the rest (if any)
+    // on the heap.
+    let mut first: [(&str, &[u8]); 2] = [("", &[]); 2];
+    let mut n = 0;
+    let mut more: Vec<(&str, &[u8])> = Vec::new();
     req.headers.for_each_header(&mut |name, value| {
         if name.eq_ignore_ascii_case(TRACE_HEADER) || name.eq_ignore_ascii_case(BAGGAGE_HEADER) {
-            ours.push((name, value));
+            match first.get_mut(n) {
+                Some(slot) => {
+                    *slot = (name, value);
+                    n += 1;
+                }
+                None => more.push((name, value)),
+            }
         }
     });
-    if ours.is_empty() {
+    if n == 0 {
         return IncomingContext::default();
     }
-    let parsed = headers::parse(ours);
+    let parsed = headers::parse(first[..n].iter().copied().chain(more));
     for err in &parsed.errors {
         crate::warn::header_problem(err);
     }
