@@ -58,13 +58,8 @@ const TRACE: &str = "20260102T030405678901Z0193d5a2-0000-7000-8000-000000000001"
 const BAGGAGE: &str =
     "langsmith-metadata=%7B%22tenant%22%3A%22acme%22%7D,langsmith-tags=a,langsmith-project=shop";
 
-fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut group = c.benchmark_group("request");
-    let cases: [(&str, Router, bool); 6] = [
+fn cases() -> [(&'static str, Router, bool); 6] {
+    [
         ("no_layer", router(), false),
         (
             "identity_layer",
@@ -75,27 +70,60 @@ fn bench(c: &mut Criterion) {
         ("tracing_unset", layered(None), false),
         ("traced_root", layered(Some(true)), false),
         ("traced_child", layered(None), true),
-    ];
-    for (name, app, with_parent) in cases {
+    ]
+}
+
+/// `iters` requests through `app`, read to the end.
+async fn requests(app: &Router, with_parent: bool, iters: u64) {
+    for _ in 0..iters {
+        let mut req = Request::get("/users/42");
+        if with_parent {
+            req = req
+                .header("langsmith-trace", TRACE)
+                .header("baggage", BAGGAGE);
+        }
+        let resp = app
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let body = resp.into_body().collect().await.unwrap();
+        std::hint::black_box(body);
+    }
+}
+
+/// `TOWER_PROFILE=case:N` (e.g. `tracing_off:100000`): N requests of one
+/// case and exit, no measurement — for `valgrind --tool=callgrind`, whose
+/// instruction counts do not depend on the machine's load.
+fn profile(spec: &str) {
+    let (case, n) = spec.split_once(':').unwrap_or((spec, "100000"));
+    let n: u64 = n.parse().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (_, app, with_parent) = cases()
+        .into_iter()
+        .find(|(name, _, _)| *name == case)
+        .expect("a case of the request group");
+    rt.block_on(requests(&app, with_parent, n));
+}
+
+fn bench(c: &mut Criterion) {
+    if let Ok(spec) = std::env::var("TOWER_PROFILE") {
+        return profile(&spec);
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("request");
+    for (name, app, with_parent) in cases() {
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 rt.block_on(async {
                     let start = Instant::now();
-                    for _ in 0..iters {
-                        let mut req = Request::get("/users/42");
-                        if with_parent {
-                            req = req
-                                .header("langsmith-trace", TRACE)
-                                .header("baggage", BAGGAGE);
-                        }
-                        let resp = app
-                            .clone()
-                            .oneshot(req.body(Body::empty()).unwrap())
-                            .await
-                            .unwrap();
-                        let body = resp.into_body().collect().await.unwrap();
-                        std::hint::black_box(body);
-                    }
+                    requests(&app, with_parent, iters).await;
                     start.elapsed()
                 })
             });

@@ -33,6 +33,9 @@ pin_project_lite::pin_project! {
     impl<B: Body> PinnedDrop for TracedBody<B> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
+            if this.run.is_none() && this.ctx.is_none() {
+                return;
+            }
             let complete = this
                 .inner
                 .as_ref()
@@ -129,6 +132,10 @@ where
         let Some(inner) = this.inner.as_mut().as_pin_mut() else {
             return Poll::Ready(None);
         };
+        if this.run.is_none() && this.ctx.is_none() {
+            // Nothing to record and no context to enter: pass through.
+            return inner.poll_frame(cx);
+        }
         let polled = catch_unwind(AssertUnwindSafe(|| match this.ctx {
             Some(ctx) => in_run_sync(Some(ctx.clone()), || inner.poll_frame(cx)),
             None => inner.poll_frame(cx),

@@ -47,6 +47,16 @@ impl<F: Future> ResponseFuture<F> {
             head,
         }
     }
+
+    /// Tracing is off: the inner future is polled as it is and its body
+    /// passed through (no unwind guard, no run).
+    pub(crate) fn untraced(inner: F) -> Self {
+        ResponseFuture {
+            inner: Inner::Plain { fut: inner },
+            run: None,
+            head: false,
+        }
+    }
 }
 
 pin_project_lite::pin_project! {
@@ -87,6 +97,13 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let inner = this.inner;
+        if this.run.is_none() {
+            // Untraced (or already answered): nothing to record.
+            return match inner.poll(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(r) => Poll::Ready(r.map(|res| res.map(TracedBody::untraced))),
+            };
+        }
         match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(Ok(response))) => {

@@ -97,7 +97,7 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let head = req.method() == http::Method::HEAD;
         if self.opts.is_tracing_disabled() {
-            return ResponseFuture::new(self.inner.call(req), None, ServerRun::untraced(), head);
+            return ResponseFuture::untraced(self.inner.call(req));
         }
         let run = start(&self.opts, &req);
         let ctx = run.context().cloned();

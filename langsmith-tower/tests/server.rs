@@ -135,6 +135,20 @@ async fn tracing_off_and_skipped_paths_record_nothing() {
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(sink.ops().is_empty(), "{:#?}", sink.runs());
+    // With tracing off the response passes through untouched: same headers
+    // and body as without the layer.
+    let plain = serve(Router::new().route("/users/{id}", get(|| async { "user" }))).await;
+    let off_resp = http().get(off.url("/users/1")).send().await.unwrap();
+    let plain_resp = http().get(plain.url("/users/1")).send().await.unwrap();
+    assert_eq!(off_resp.status(), plain_resp.status());
+    let header = |r: &reqwest::Response, n: &str| r.headers().get(n).cloned();
+    for name in ["content-type", "content-length"] {
+        assert_eq!(header(&off_resp, name), header(&plain_resp, name), "{name}");
+    }
+    assert_eq!(
+        off_resp.text().await.unwrap(),
+        plain_resp.text().await.unwrap()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
