@@ -4,6 +4,7 @@
 use crate::merge::merge_update;
 use crate::run::{Feedback, RunRecord};
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use tokio::time::Instant;
 use uuid::Uuid;
 
@@ -74,6 +75,28 @@ impl Item {
     }
 }
 
+/// A cheap multiply-rotate hash for run ids (SipHash over every queued run
+/// showed in the exporter's profile). The ids are made here or by the
+/// application, never chosen by a remote peer, so no flooding resistance is
+/// needed; v7 ids end in random bits, which the last multiply spreads.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+}
+
 /// A destination's unsent items, oldest first. A create whose item is still
 /// here absorbs later updates of the same run, so they leave as one `post`.
 #[derive(Debug, Default)]
@@ -82,7 +105,7 @@ pub(crate) struct PendingQueue {
     /// Serial number of `items[0]`; items keep their serial while queued.
     front_serial: u64,
     /// Run id -> serial of its queued `Post` item.
-    open_posts: HashMap<Uuid, u64>,
+    open_posts: HashMap<Uuid, u64, BuildHasherDefault<IdHasher>>,
     bytes: u64,
 }
 

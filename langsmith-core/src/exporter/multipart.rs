@@ -37,16 +37,17 @@ struct Ts<'a>(&'a Timestamp);
 /// 1970-01-01 to 9999-12-31: where the fast form is certainly the same.
 const FAST_TS: std::ops::RangeInclusive<i64> = 0..=253_402_300_799_999_999;
 
-impl Serialize for Ts<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl Ts<'_> {
+    /// The text in the fast form, when it certainly applies.
+    fn fast(&self) -> Option<[u8; 32]> {
         if !FAST_TS.contains(&self.0.as_micros()) {
-            return self.0.serialize(s);
+            return None;
         }
         let mut seg = String::with_capacity(24);
         self.0.write_dotted_segment(&mut seg);
         let d = seg.as_bytes();
         if d.len() != 22 {
-            return self.0.serialize(s);
+            return None;
         }
         // YYYYMMDDTHHMMSSffffffZ -> YYYY-MM-DDTHH:MM:SS.ffffff+00:00
         let mut out = *b"0000-00-00T00:00:00.000000+00:00";
@@ -57,9 +58,15 @@ impl Serialize for Ts<'_> {
         out[14..16].copy_from_slice(&d[11..13]);
         out[17..19].copy_from_slice(&d[13..15]);
         out[20..26].copy_from_slice(&d[15..21]);
-        match std::str::from_utf8(&out) {
-            Ok(text) => s.serialize_str(text),
-            Err(_) => self.0.serialize(s),
+        Some(out)
+    }
+}
+
+impl Serialize for Ts<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.fast().as_ref().map(|b| std::str::from_utf8(b)) {
+            Some(Ok(text)) => s.serialize_str(text),
+            _ => self.0.serialize(s),
         }
     }
 }
@@ -150,6 +157,89 @@ impl<'a> PostMain<'a> {
             end_time: run.end_time.as_ref().map(ts),
             reference_example_id: run.reference_example_id.as_ref(),
         }
+    }
+}
+
+impl PostMain<'_> {
+    /// Appends this part's JSON to `out`, byte for byte what
+    /// `serde_json::to_writer` writes for it, without serde's per-byte
+    /// string escaping where no escaping is needed (ids, timestamps, the
+    /// dotted order and most names): that escaping was the largest single
+    /// cost of the exporter's encoding.
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        out.extend_from_slice(b"{\"id\":");
+        push_uuid(out, self.id);
+        out.extend_from_slice(b",\"start_time\":");
+        push_ts(out, &self.start_time)?;
+        if let Some(parent) = self.parent_run_id {
+            out.extend_from_slice(b",\"parent_run_id\":");
+            push_uuid(out, parent);
+        }
+        out.extend_from_slice(b",\"tags\":[");
+        for (i, tag) in self.tags.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            push_str(out, tag)?;
+        }
+        out.extend_from_slice(b"],\"dotted_order\":");
+        push_str(out, self.dotted_order)?;
+        out.extend_from_slice(b",\"trace_id\":");
+        push_uuid(out, self.trace_id);
+        out.extend_from_slice(b",\"session_name\":");
+        push_str(out, self.session_name)?;
+        out.extend_from_slice(b",\"name\":");
+        push_str(out, self.name)?;
+        out.extend_from_slice(b",\"run_type\":");
+        serde_json::to_writer(&mut *out, &self.run_type)?;
+        if let Some(end) = &self.end_time {
+            out.extend_from_slice(b",\"end_time\":");
+            push_ts(out, end)?;
+        }
+        if let Some(example) = self.reference_example_id {
+            out.extend_from_slice(b",\"reference_example_id\":");
+            push_uuid(out, example);
+        }
+        out.push(b'}');
+        Ok(())
+    }
+}
+
+/// `"` + the hyphenated lower-case id + `"`.
+fn push_uuid(out: &mut Vec<u8>, id: &Uuid) {
+    let mut buf = [0u8; 38];
+    buf[0] = b'"';
+    buf[37] = b'"';
+    id.hyphenated().encode_lower(&mut buf[1..37]);
+    out.extend_from_slice(&buf);
+}
+
+/// A JSON string: copied as is when nothing in it needs escaping (checked
+/// without an early exit, so that the check vectorizes), else through
+/// serde_json's escaper.
+fn push_str(out: &mut Vec<u8>, s: &str) -> Result<(), serde_json::Error> {
+    let needs_escape = s.bytes().fold(false, |acc, b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if needs_escape {
+        return serde_json::to_writer(&mut *out, s);
+    }
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+    Ok(())
+}
+
+fn push_ts(out: &mut Vec<u8>, t: &Ts<'_>) -> Result<(), serde_json::Error> {
+    match t.fast() {
+        Some(text) => {
+            out.push(b'"');
+            out.extend_from_slice(&text);
+            out.push(b'"');
+            Ok(())
+        }
+        None => serde_json::to_writer(&mut *out, t),
     }
 }
 
@@ -368,7 +458,9 @@ impl MultipartWriter {
                 let remapped = remap(run, project);
                 let ids = IdView::new(run, remapped.as_ref());
                 let id = ids.id;
-                self.json_part("post", id, None, &PostMain::new(run, ids, project))?;
+                self.scratch.clear();
+                PostMain::new(run, ids, project).write_json(&mut self.scratch)?;
+                self.scratch_part("post", id, None);
                 let inputs = run.inputs.as_deref().map_or("{}", RawValue::get);
                 self.raw_part("post", id, "inputs", inputs);
                 let outputs = run.outputs.as_deref().map_or("{}", RawValue::get);
@@ -554,6 +646,53 @@ mod tests {
         r.end_time = Timestamp::parse_rfc3339("2026-11-21T04:46:31.896182+00:00");
         r.error = Some("boom".into());
         r
+    }
+
+    #[test]
+    fn fast_post_main_writes_what_serde_writes() {
+        let child: Uuid = "01a1fc6d-6bd7-7464-a66d-dcab041aaecb".parse().unwrap();
+        let mut cases = Vec::new();
+        let base = record();
+        cases.push(base.clone());
+        // A child with tags, a reference example and no end time.
+        let mut r = base.clone();
+        let parent = r.id;
+        r.dotted_order = DottedOrder::parse(&r.dotted_order)
+            .unwrap()
+            .child(r.start_time, child)
+            .into_string();
+        r.id = child;
+        r.parent_run_id = Some(parent);
+        r.tags = vec!["a".into(), "b c".into()];
+        r.reference_example_id = Some(parent);
+        r.end_time = None;
+        cases.push(r);
+        // Strings serde escapes: quotes, backslashes, control characters,
+        // and non-ASCII that it does not.
+        let mut r = base.clone();
+        r.name = "say \"hi\"\\\n\t\u{1}é✓".into();
+        r.session_name = "proj\u{7f}\"".into();
+        r.tags = vec!["t\"1".into(), String::new()];
+        r.dotted_order = "not \"validated\"".into();
+        cases.push(r);
+        // Timestamps outside the fast range take serde's path.
+        let mut r = base.clone();
+        r.start_time = Timestamp::from_micros(-1);
+        r.end_time = Some(Timestamp::from_micros(i64::MAX / 2));
+        cases.push(r);
+        for (i, run) in cases.iter().enumerate() {
+            for project in [None, Some("other \"project\"")] {
+                let main = PostMain::new(run, IdView::new(run, None), project);
+                let mut fast = Vec::new();
+                main.write_json(&mut fast).unwrap();
+                let slow = serde_json::to_vec(&main).unwrap();
+                assert_eq!(
+                    String::from_utf8_lossy(&fast),
+                    String::from_utf8_lossy(&slow),
+                    "case {i}, project {project:?}"
+                );
+            }
+        }
     }
 
     #[test]
