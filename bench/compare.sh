@@ -14,11 +14,18 @@
 #
 # Usage: bench/compare.sh [--runs N] [--only sdk|wrk|memory] [--rounds R]
 #                         [--wrk-duration 10s] [--memory-runs N]
+#                         [--wrk-sink count|read]
 #
 #   --runs N          runs per SDK in `sdk` (default 100000)
 #   --rounds R        R loadgen runs and R wrk rounds of (off, on); medians
 #                     reported (default 1; the Python SDK runs once)
 #   --only SECTION    run one section (default: sdk, wrk, memory)
+#   --wrk-sink MODE   what the null sink does with the runs of the wrk
+#                     section: `count` (default) decodes and counts them on
+#                     the same two cores as the service under test; `read`
+#                     (NULL_SINK_COUNT=false) only reads the bodies, like a
+#                     LangSmith on another machine — delivery is then taken
+#                     from the service's own count (Client::stats) at exit
 #
 # Idempotent: builds what is missing, installs wrk (apt-get) and the Python
 # SDK (scripts/setup-python.sh, .venv) when absent, starts its own processes
@@ -34,6 +41,7 @@ rounds=1
 only=all
 wrk_duration=10s
 memory_runs=1000000
+wrk_sink=count
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -41,11 +49,13 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift 2 ;;
     --wrk-duration) wrk_duration=$2; shift 2 ;;
     --memory-runs) memory_runs=$2; shift 2 ;;
+    --wrk-sink) wrk_sink=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 case "$only" in all|sdk|wrk|memory) ;; *) echo "--only: sdk, wrk or memory" >&2; exit 2 ;; esac
+case "$wrk_sink" in count|read) ;; *) echo "--wrk-sink: count or read" >&2; exit 2 ;; esac
 want() { [ "$only" = all ] || [ "$only" = "$1" ]; }
 
 logs="$root/target/bench-compare"
@@ -168,6 +178,17 @@ if want wrk; then
   fi
   wrk --version 2>&1 | head -n1 || true
 
+  # The service's endpoint: the counting sink, or one that only reads.
+  wrk_sink_url=$sink
+  wrk_sink_pid=$sink_pid
+  if [ "$wrk_sink" = read ]; then
+    step "starting a second null sink that reads bodies without decoding them (NULL_SINK_COUNT=false)"
+    NULL_SINK_COUNT=false "$bin/null_sink" >"$logs/null_sink_read.out" 2>"$logs/null_sink_read.err" &
+    wrk_sink_pid=$!
+    pids+=("$wrk_sink_pid")
+    wrk_sink_url="http://$(wait_listening "$logs/null_sink_read.out" "$wrk_sink_pid")"
+  fi
+
   # CPU ticks used so far by the service's thread groups (tokio workers, the
   # exporter thread, ...) and by the null sink, one "name ticks" per line.
   cpu_snapshot() {
@@ -175,7 +196,7 @@ if want wrk; then
     for t in /proc/"$1"/task/*; do
       printf '%s %s\n' "service:$(tr ' ' '_' <"$t/comm")" "$(sed 's/.*) //' "$t/stat" | awk '{ print $12 + $13 }')"
     done | awk '{ a[$1] += $2 } END { for (k in a) print k, a[k] }'
-    echo "null_sink $(sed 's/.*) //' /proc/"$sink_pid"/stat | awk '{ print $12 + $13 }')"
+    echo "null_sink $(sed 's/.*) //' /proc/"$wrk_sink_pid"/stat | awk '{ print $12 + $13 }')"
   }
 
   # Starts axum_service with LANGSMITH_TRACING=$1, runs wrk against it, stops
@@ -183,7 +204,7 @@ if want wrk; then
   wrk_round() {
     local tracing=$1 tag=$2 pid addr delivered
     sink_reset
-    LANGSMITH_TRACING=$tracing PORT=0 "$bin/axum_service" >"$logs/axum_$tag.out" 2>"$logs/axum_$tag.err" &
+    LANGSMITH_ENDPOINT=$wrk_sink_url LANGSMITH_TRACING=$tracing PORT=0 "$bin/axum_service" >"$logs/axum_$tag.out" 2>"$logs/axum_$tag.err" &
     pid=$!
     pids+=("$pid")
     addr=$(wait_listening "$logs/axum_$tag.out" "$pid")
@@ -200,7 +221,11 @@ if want wrk; then
     rps=$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$logs/wrk_$tag.log")
     delivered=$(sed -n 's/^flushed: \(.*\)$/\1/p' "$logs/axum_$tag.out")
     echo "LANGSMITH_TRACING=$tracing: $rps requests/s"
-    echo "  service at exit: ${delivered:-?}; null sink received $(sink_posts) runs"
+    if [ "$wrk_sink" = count ]; then
+      echo "  service at exit: ${delivered:-?}; null sink received $(sink_posts) runs"
+    else
+      echo "  service at exit: ${delivered:-?} (the null sink only read the bodies)"
+    fi
     case "$delivered" in
       *" 0 dropped") ;;
       *) echo "  NOTE: runs were dropped (queue full: the exporter did not keep up); see Client::stats" ;;
@@ -224,7 +249,7 @@ if want wrk; then
   done
   off=$(printf '%s\n' "${off_all[@]}" | median)
   on=$(printf '%s\n' "${on_all[@]}" | median)
-  step "wrk -t2 -c50 -d$wrk_duration GET /hello/x, median of $rounds round(s)"
+  step "wrk -t2 -c50 -d$wrk_duration GET /hello/x, median of $rounds round(s), null sink: $wrk_sink"
   printf '%-28s %12s requests/s\n' "LANGSMITH_TRACING=false" "$off"
   printf '%-28s %12s requests/s\n' "LANGSMITH_TRACING=true" "$on"
   echo "ratio on / off: $(ratio "$on" "$off") (target >= 0.85)"

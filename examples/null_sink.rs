@@ -18,6 +18,11 @@
 //!   API that queues what it receives answers before processing it. With
 //!   `NULL_SINK_SYNC=true` it is counted before answering instead, and a
 //!   body that cannot be read is answered `400`;
+//!   With `NULL_SINK_COUNT=false` bodies are read and answered but neither
+//!   decoded nor counted (only `requests` and `bytes`): a stand-in for a
+//!   LangSmith on another machine, for load tests where the sink must not
+//!   take CPU from the process being measured (delivery is then checked
+//!   with the sender's own `Client::stats`);
 //! - `GET /stats`: `{"posts":N,"patches":M,"bytes":B,...}` — run creations
 //!   (multipart parts named `post.{id}`, `post` entries of a batch, `POST
 //!   /runs`), run updates (`patch.{id}`, `patch` entries, `PATCH /runs/{id}`),
@@ -58,6 +63,8 @@ struct Sink {
     /// Count a body before answering (and answer 400 when it cannot be read)
     /// instead of after.
     sync: bool,
+    /// Decode and count runs at all (`NULL_SINK_COUNT`).
+    count: bool,
 }
 
 /// What a route receives.
@@ -98,6 +105,9 @@ impl Sink {
         let c = &self.counters;
         c.requests.fetch_add(1, Relaxed);
         c.bytes.fetch_add(body.len() as u64, Relaxed);
+        if !self.count {
+            return accepted();
+        }
         let encoding = header_str(headers, header::CONTENT_ENCODING).to_ascii_lowercase();
         let content_type = header_str(headers, header::CONTENT_TYPE);
         if self.sync {
@@ -365,10 +375,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::env::var("NULL_SINK_SYNC").as_deref(),
         Ok("true" | "1" | "yes")
     );
+    let count = !matches!(
+        std::env::var("NULL_SINK_COUNT").as_deref(),
+        Ok("false" | "0" | "no")
+    );
     let sink = Sink {
         counters: Arc::default(),
         zstd,
         sync,
+        count,
     };
     let route = |r: Route| {
         move |State(s): State<Sink>, h: HeaderMap, b: Bytes| async move { s.ingest(r, &h, b) }
@@ -387,9 +402,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("listening on {}", listener.local_addr()?);
     eprintln!(
-        "null_sink: zstd {}, bodies counted {} answering; GET /stats for the counts",
+        "null_sink: zstd {}, bodies {}; GET /stats for the counts",
         if zstd { "on" } else { "off" },
-        if sync { "before" } else { "after" },
+        match (count, sync) {
+            (false, _) => "read, not decoded or counted",
+            (true, true) => "counted before answering",
+            (true, false) => "counted after answering",
+        },
     );
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
