@@ -483,9 +483,17 @@ fn run_name(o: &Inner, req: &RequestInfo<'_>) -> String {
     if let Some(f) = &o.name {
         return f(req);
     }
+    // `METHOD route`, without `fmt` (measurable per request).
+    let join = |route: &str| {
+        let mut name = String::with_capacity(req.method.len() + 1 + route.len());
+        name.push_str(req.method);
+        name.push(' ');
+        name.push_str(route);
+        name
+    };
     match req.route {
-        Some(route) => format!("{} {}", req.method, route),
-        None => format!("{} {}", req.method, path_template(req.path)),
+        Some(route) => join(route),
+        None => join(&path_template(req.path)),
     }
 }
 
