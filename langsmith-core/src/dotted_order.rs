@@ -119,8 +119,12 @@ impl DottedOrder {
     /// ```
     pub fn parse(s: &str) -> Result<Self, DottedOrderError> {
         let s = s.trim();
-        Self::validate(s)?;
-        Ok(DottedOrder(normalised(s).unwrap_or_else(|| s.to_owned())))
+        let canonical = Self::validate(s)?;
+        Ok(DottedOrder(if canonical {
+            s.to_owned()
+        } else {
+            normalised(s)
+        }))
     }
 
     /// [`DottedOrder::parse`] of an owned string: when it is already in the
@@ -128,9 +132,8 @@ impl DottedOrder {
     /// surrounding whitespace, its allocation is kept.
     pub(crate) fn parse_owned(s: String) -> Result<Self, DottedOrderError> {
         let trimmed = s.trim();
-        Self::validate(trimmed)?;
-        if let Some(n) = normalised(trimmed) {
-            return Ok(DottedOrder(n));
+        if !Self::validate(trimmed)? {
+            return Ok(DottedOrder(normalised(trimmed)));
         }
         if trimmed.len() == s.len() {
             Ok(DottedOrder(s))
@@ -139,7 +142,9 @@ impl DottedOrder {
         }
     }
 
-    fn validate(s: &str) -> Result<(), DottedOrderError> {
+    /// Checks `s`; `Ok(true)` when it is already in the canonical form
+    /// (stamps with upper-case `T`/`Z`, ids in lower case).
+    fn validate(s: &str) -> Result<bool, DottedOrderError> {
         if s.is_empty() {
             return Err(DottedOrderError::Empty);
         }
@@ -150,11 +155,19 @@ impl DottedOrder {
         // header usually carries one to a handful), the rest on the heap.
         let mut near = [Uuid::nil(); 8];
         let mut far: Vec<Uuid> = Vec::new();
+        let mut canonical = true;
         for (index, seg) in s.split('.').enumerate() {
             if index >= MAX_DEPTH {
                 return Err(DottedOrderError::TooDeep);
             }
             let (_, id) = parse_segment(seg).ok_or(DottedOrderError::BadSegment { index })?;
+            // Valid, so ASCII of the right length: only the `T`, the `Z`
+            // and the id's hex letters can be in the other case.
+            let b = seg.as_bytes();
+            canonical &= b.get(8) == Some(&b'T')
+                && b.get(DOTTED_STAMP_LEN - 1) == Some(&b'Z')
+                && b.get(DOTTED_STAMP_LEN..)
+                    .is_some_and(|id| !id.iter().any(u8::is_ascii_uppercase));
             let seen = &near[..index.min(near.len())];
             if seen.contains(&id) || far.contains(&id) {
                 return Err(DottedOrderError::RepeatedId { index });
@@ -164,7 +177,7 @@ impl DottedOrder {
                 None => far.push(id),
             }
         }
-        Ok(())
+        Ok(canonical)
     }
 
     /// The string form.
@@ -311,26 +324,17 @@ fn push_segment(s: &mut String, start: Timestamp, id: Uuid) {
     s.push_str(id.hyphenated().encode_lower(&mut buf));
 }
 
-/// A validated dotted order in canonical form (stamps upper-case, ids
-/// lower-case), or `None` when `s` already is. Only digits, hex letters,
-/// `T`, `Z`, `-` and `.` are left after validation.
-fn normalised(s: &str) -> Option<String> {
-    // No early exit, so that the loop vectorizes.
-    let odd = s.bytes().fold(false, |odd, b| {
-        odd | (b.wrapping_sub(b'A') < 6) | (b == b't') | (b == b'z')
-    });
-    if !odd {
-        return None;
-    }
-    let out: String = s
-        .chars()
+/// A validated dotted order in canonical form: stamps upper-case, ids
+/// lower-case (only digits, hex letters, `T`, `Z`, `-` and `.` are left after
+/// validation).
+fn normalised(s: &str) -> String {
+    s.chars()
         .map(|c| match c.to_ascii_lowercase() {
             't' => 'T',
             'z' => 'Z',
             c => c,
         })
-        .collect();
-    Some(out)
+        .collect()
 }
 
 /// The id of a validated segment.

@@ -419,9 +419,79 @@ fn split_tags(tags: std::borrow::Cow<'_, str>) -> Vec<String> {
     out
 }
 
+/// The usual metadata, a flat object of plain strings
+/// (`{"user_id":"u-1842","ls_model_name":"gpt-4o-mini"}`), read without
+/// serde's machinery; `None` for anything else (escapes, numbers, nesting,
+/// bad JSON), which serde_json then reads. Same result as serde_json for
+/// what it accepts (JSON whitespace allowed, a repeated key keeps its place
+/// and takes the last value).
+fn flat_string_object(text: &str) -> Option<Map<String, Value>> {
+    let b = text.as_bytes();
+    let ws = |i: &mut usize| {
+        while b
+            .get(*i)
+            .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            *i += 1;
+        }
+    };
+    // A string without escapes or control characters, starting at `i`.
+    let string = |i: &mut usize| -> Option<&str> {
+        if b.get(*i) != Some(&b'"') {
+            return None;
+        }
+        let start = *i + 1;
+        let len = b.get(start..)?.iter().position(|&c| c == b'"')?;
+        let body = b.get(start..start + len)?;
+        if body.iter().any(|&c| c == b'\\' || c < 0x20) {
+            return None;
+        }
+        *i = start + len + 1;
+        text.get(start..start + len)
+    };
+    let mut map = Map::new();
+    let mut i = 0;
+    ws(&mut i);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    ws(&mut i);
+    if b.get(i) == Some(&b'}') {
+        i += 1;
+    } else {
+        loop {
+            ws(&mut i);
+            let key = string(&mut i)?;
+            ws(&mut i);
+            if b.get(i) != Some(&b':') {
+                return None;
+            }
+            i += 1;
+            ws(&mut i);
+            let value = string(&mut i)?;
+            map.insert(key.to_owned(), Value::String(value.to_owned()));
+            ws(&mut i);
+            match b.get(i) {
+                Some(b',') => i += 1,
+                Some(b'}') => {
+                    i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    ws(&mut i);
+    (i == b.len()).then_some(map)
+}
+
 fn parse_metadata(raw: &str) -> Result<Map<String, Value>, &'static str> {
-    let text = percent::decode(raw)?;
-    serde_json::from_str::<Map<String, Value>>(&text).map_err(|e| {
+    percent::with_decoded(raw, |text| match flat_string_object(text) {
+        Some(map) => Ok(map),
+        None => serde_json::from_str::<Map<String, Value>>(text),
+    })?
+    .map_err(|e| {
         if e.is_data() {
             "metadata is not a JSON object"
         } else {
@@ -533,6 +603,43 @@ mod tests {
                 },
             })
             .collect()
+    }
+
+    #[test]
+    fn flat_metadata_reads_like_serde_json() {
+        let cases = [
+            r#"{"user_id":"u-1842","ls_model_name":"gpt-4o-mini"}"#,
+            r#"{}"#,
+            " { } ",
+            "\t{ \"a\" :\n\"b\" ,\r\"c\":\"\" }\n",
+            r#"{"k":"1","k":"2","j":"3"}"#,
+            r#"{"é✓":"ü"}"#,
+            // What the fast path leaves to serde_json (or serde rejects):
+            r#"{"k":"a\"b"}"#,
+            r#"{"k":1}"#,
+            r#"{"k":{"n":"v"}}"#,
+            r#"{"k":"v",}"#,
+            r#"{"k":"v"} x"#,
+            r#"{"k":"v""#,
+            r#"{"k" "v"}"#,
+            "{\"k\":\"a\u{1}b\"}",
+            r#"["k"]"#,
+            "",
+        ];
+        for text in cases {
+            let serde = serde_json::from_str::<Map<String, Value>>(text).ok();
+            if let Some(fast) = flat_string_object(text) {
+                assert_eq!(Some(&fast), serde.as_ref(), "{text:?}");
+                let keys: Vec<_> = fast.keys().collect();
+                let serde_keys: Vec<_> = serde.as_ref().unwrap().keys().collect();
+                assert_eq!(keys, serde_keys, "key order of {text:?}");
+            }
+            let via_parse = parse_metadata(&super::percent::tests_encode(text)).ok();
+            assert_eq!(via_parse, serde, "{text:?}");
+        }
+        assert!(flat_string_object(cases[0]).is_some());
+        assert!(flat_string_object(cases[3]).is_some());
+        assert!(flat_string_object(cases[6]).is_none());
     }
 
     #[test]
