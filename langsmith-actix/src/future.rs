@@ -32,16 +32,44 @@ pin_project_lite::pin_project! {
     /// ```
     pub struct TracedFuture<F: Future> {
         #[pin]
-        inner: InRun<F>,
+        inner: Inner<F>,
         run: Option<ServerRun>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = InnerProj]
+    enum Inner<F: Future> {
+        Traced { #[pin] fut: InRun<F> },
+        Plain { #[pin] fut: F },
+    }
+}
+
+impl<F: Future> Future for Inner<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        match self.project() {
+            InnerProj::Traced { fut } => fut.poll(cx),
+            InnerProj::Plain { fut } => fut.poll(cx),
+        }
     }
 }
 
 impl<F: Future> TracedFuture<F> {
     pub(crate) fn new(inner: InRun<F>, run: ServerRun) -> Self {
         TracedFuture {
-            inner,
+            inner: Inner::Traced { fut: inner },
             run: (!run.is_ended()).then_some(run),
+        }
+    }
+
+    /// Nothing is recorded: the handler's future is polled as it is (no
+    /// context scope, no unwind guard) and its body passed through.
+    pub(crate) fn untraced(inner: F) -> Self {
+        TracedFuture {
+            inner: Inner::Plain { fut: inner },
+            run: None,
         }
     }
 }
@@ -56,6 +84,14 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let inner = this.inner;
+        if this.run.is_none() {
+            return inner.poll(cx).map(|result| {
+                result.map(|resp| {
+                    let status = resp.status().as_u16();
+                    resp.map_body(|_, body| TracedBody::new(body, None, status))
+                })
+            });
+        }
         let result = match catch(|| inner.poll(cx)) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(result)) => result,

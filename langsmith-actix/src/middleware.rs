@@ -6,7 +6,7 @@ use crate::request::start_run;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, HttpMessage};
-use langsmith_core::server::{ServerOptions, ServerRun};
+use langsmith_core::server::ServerOptions;
 use langsmith_core::{FutureExt, in_run_sync};
 use std::future::{Ready, ready};
 
@@ -148,9 +148,10 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        if self.opts.is_tracing_disabled() {
-            // No per-request work at all (not even the route lookup).
-            return TracedFuture::new(self.service.call(req).in_run(None), ServerRun::untraced());
+        if !crate::request::may_trace(&self.opts, &req) {
+            // Nothing can be recorded: no per-request work at all (not even
+            // the route lookup).
+            return TracedFuture::untraced(self.service.call(req));
         }
         let run = start_run(&self.opts, &req);
         let ctx = run.context().cloned();

@@ -3,6 +3,8 @@
 //! (which is when a traced run ends):
 //!
 //! - `no_layer`: the router alone;
+//! - `no_layer_caller_headers`: the router alone, the request carrying
+//!   `langsmith-trace` + `baggage` (the baseline of `traced_child`);
 //! - `identity_layer`: a layer that does nothing (`tower::layer::util::Identity`),
 //!   i.e. what `Router::layer` costs by itself (axum boxes the layered service);
 //! - `tracing_off`: the layer with tracing switched off (`LANGSMITH_TRACING=false`);
@@ -58,9 +60,12 @@ const TRACE: &str = "20260102T030405678901Z0193d5a2-0000-7000-8000-000000000001"
 const BAGGAGE: &str =
     "langsmith-metadata=%7B%22tenant%22%3A%22acme%22%7D,langsmith-tags=a,langsmith-project=shop";
 
-fn cases() -> [(&'static str, Router, bool); 6] {
+fn cases() -> [(&'static str, Router, bool); 7] {
     [
         ("no_layer", router(), false),
+        // The baseline of `traced_child`: the same request (caller headers
+        // included), no layer.
+        ("no_layer_caller_headers", router(), true),
         (
             "identity_layer",
             router().layer(tower::layer::util::Identity::new()),

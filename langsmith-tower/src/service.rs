@@ -96,7 +96,7 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let head = req.method() == http::Method::HEAD;
-        if self.opts.is_tracing_disabled() {
+        if !self.opts.may_trace(&HeaderMapSource(req.headers())) {
             return ResponseFuture::untraced(self.inner.call(req));
         }
         let run = start(&self.opts, &req);

@@ -169,6 +169,40 @@ impl ServerOptions {
         self.get_client().tracing_forbidden()
     }
 
+    /// Whether a request with these headers can be traced at all. `false`
+    /// when tracing is switched off, or when it is not switched on (so only
+    /// requests continuing a caller's trace are traced), no
+    /// [`decide`](Self::decide) hook is set and the request carries neither
+    /// `langsmith-trace` nor `baggage`: then
+    /// [`ServerRun::start`](super::ServerRun::start) would record nothing
+    /// and give no context, and an adapter can skip describing the request
+    /// (e.g. actix's route lookup) and wrapping its response.
+    ///
+    /// ```
+    /// use langsmith_core::{server::ServerOptions, Client, MemorySink};
+    /// let unset = Client::builder().sink(MemorySink::new()).build(); // LANGSMITH_TRACING unset
+    /// let opts = ServerOptions::new().client(unset);
+    /// let plain: [(&str, &[u8]); 1] = [("accept", b"*/*")];
+    /// let caller: [(&str, &[u8]); 1] = [("langsmith-trace", b"...")];
+    /// assert!(!opts.may_trace(&plain));
+    /// assert!(opts.may_trace(&caller));
+    /// ```
+    pub fn may_trace(&self, headers: &dyn super::HeaderSource) -> bool {
+        let client = self.get_client();
+        if client.tracing_forbidden() {
+            return false;
+        }
+        if client.starts_traces() || self.inner.decide.is_some() {
+            return true;
+        }
+        let mut ours = false;
+        headers.for_each_header(&mut |name, _| {
+            ours |= name.eq_ignore_ascii_case(crate::headers::TRACE_HEADER)
+                || name.eq_ignore_ascii_case(crate::headers::BAGGAGE_HEADER);
+        });
+        ours
+    }
+
     /// Never traces requests whose path (or route template) is one of
     /// `paths`, e.g. `/health`. Exact match; use [`skip_if`](Self::skip_if)
     /// for anything else.
