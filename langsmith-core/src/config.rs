@@ -84,6 +84,12 @@ pub struct ExporterSettings {
     pub max_backoff: Duration,
     /// Whether to compress with zstd when the server allows it.
     pub compression: bool,
+    /// Most requests in flight at once per destination. A second one starts
+    /// only while full batches wait (a backlog, e.g. a far or slow
+    /// LangSmith), never while retrying after a failure; under light load
+    /// requests go one at a time. Batches sent at once may arrive in any
+    /// order, as from the Python SDK's several sender threads.
+    pub max_in_flight: usize,
     /// When the last handle to the exporter is dropped, how long it may keep
     /// sending what is still queued before giving up (dropping waits this long
     /// at most, and returns at once when nothing is pending).
@@ -102,6 +108,7 @@ impl Default for ExporterSettings {
             request_timeout: Duration::from_secs(30),
             max_backoff: Duration::from_secs(10),
             compression: true,
+            max_in_flight: 4,
             shutdown_timeout: Duration::from_secs(5),
         }
     }

@@ -5,7 +5,10 @@
 //!   estimated bytes, caps shared with everything held for retry), sequence
 //!   numbers, flush waiters, counters. `submit` never blocks.
 //! - [`worker`]: a dedicated thread with its own `current_thread` runtime
-//!   that batches, sends, retries and completes flushes.
+//!   that batches, sends, retries and completes flushes. One request per
+//!   destination at a time; while full batches wait (a backlog), up to
+//!   `ExporterSettings::max_in_flight` at once; after a failure, one at a
+//!   time again until a request gets through.
 //! - [`batch`]: per-destination queues with create+update merging.
 //! - [`multipart`]: the request bodies, laid out like the Python SDK's.
 //! - [`transport`]: HTTP, `/info`, outcomes, `Retry-After`, backoff.

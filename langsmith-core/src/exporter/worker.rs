@@ -46,8 +46,9 @@ struct Endpoint {
     queue: PendingQueue,
     /// Batches that failed and will be sent again, in order, before anything new.
     retry: VecDeque<Batch>,
-    /// The batch whose request is running.
-    inflight: Option<Batch>,
+    /// The batches whose requests are running, with their tasks. More than
+    /// one only while full batches wait (see `ExporterSettings::max_in_flight`).
+    inflight: Vec<(tokio::task::Id, Batch)>,
     fetching_info: bool,
     info: InfoState,
     /// Backoff: nothing is sent before this.
@@ -66,7 +67,7 @@ impl Endpoint {
             dest: Arc::new(dest),
             queue: PendingQueue::default(),
             retry: VecDeque::new(),
-            inflight: None,
+            inflight: Vec::new(),
             fetching_info: false,
             info: InfoState::Unknown,
             not_before: None,
@@ -76,8 +77,9 @@ impl Endpoint {
         }
     }
 
+    /// Whether a request (or the `/info` fetch) is running.
     fn busy(&self) -> bool {
-        self.inflight.is_some() || self.fetching_info
+        !self.inflight.is_empty() || self.fetching_info
     }
 
     fn info(&self) -> ServerInfo {
@@ -109,7 +111,7 @@ impl Endpoint {
     }
 
     fn holds_nothing(&self) -> bool {
-        self.queue.is_empty() && self.retry.is_empty() && self.inflight.is_none()
+        self.queue.is_empty() && self.retry.is_empty() && self.inflight.is_empty()
     }
 }
 
@@ -178,7 +180,12 @@ impl Worker {
             let urgent = self.shutdown_deadline.is_some()
                 || self.shared.flush_pending.load(Ordering::Acquire);
             for i in 0..self.endpoints.len() {
-                self.dispatch(i, now, urgent);
+                // Several batches when a backlog allows more requests at once.
+                for _ in 0..self.settings.max_in_flight.max(1) {
+                    if !self.dispatch(i, now, urgent) {
+                        break;
+                    }
+                }
             }
             self.publish();
             if let Some(deadline) = self.shutdown_deadline {
@@ -272,16 +279,25 @@ impl Worker {
 
     /// Starts whatever destination `i` can do now: fetch `/info`, resend a
     /// failed batch, or cut and send a new one.
-    fn dispatch(&mut self, i: usize, now: Instant, urgent: bool) {
+    /// Returns whether a request was started.
+    fn dispatch(&mut self, i: usize, now: Instant, urgent: bool) -> bool {
         let shutting_down = self.shutdown_deadline.is_some();
         let Some(ep) = self.endpoints.get_mut(i) else {
-            return;
+            return false;
         };
-        if ep.busy() || ep.not_before.is_some_and(|t| now < t) {
-            return;
+        let running = ep.inflight.len();
+        if ep.fetching_info
+            || running >= self.settings.max_in_flight.max(1)
+            || ep.not_before.is_some_and(|t| now < t)
+        {
+            return false;
+        }
+        // After a failure, one request at a time until one gets through.
+        if running > 0 && (ep.failures > 0 || !ep.retry.is_empty()) {
+            return false;
         }
         if ep.retry.is_empty() && ep.queue.is_empty() {
-            return;
+            return false;
         }
         if ep.needs_info(now) && !shutting_down {
             ep.fetching_info = true;
@@ -295,38 +311,40 @@ impl Worker {
                 )
             });
             self.task_owner.insert(handle.id(), i);
-            return;
+            return false;
         }
         let batch = match ep.retry.pop_front() {
             Some(b) => Some(b),
             None => {
                 let (max_runs, max_bytes) = ep.limits(&self.settings);
+                let full = ep.queue.len() >= max_runs || ep.queue.bytes() >= max_bytes as u64;
+                // A request already running: another one only for a full
+                // batch (a backlog), or to drain for a flush or shutdown.
                 let due = urgent
-                    || ep.queue.len() >= max_runs
-                    || ep.queue.bytes() >= max_bytes as u64
-                    || ep
-                        .queue
-                        .oldest()
-                        .is_some_and(|t| now >= t + self.settings.batch_interval);
+                    || full
+                    || (running == 0
+                        && ep
+                            .queue
+                            .oldest()
+                            .is_some_and(|t| now >= t + self.settings.batch_interval));
                 if !due {
-                    return;
+                    return false;
                 }
                 self.cut_batch(i)
             }
         };
         let Some(mut batch) = batch else {
-            return;
+            return false;
         };
         if batch.request.is_none() {
             self.prepare(i, &mut batch);
         }
         let Some(req) = batch.request.clone() else {
-            return;
+            return false;
         };
         let Some(ep) = self.endpoints.get_mut(i) else {
-            return;
+            return false;
         };
-        ep.inflight = Some(batch);
         let http = self.http.clone();
         let dest = ep.dest.clone();
         let timeout = self.settings.request_timeout;
@@ -336,7 +354,9 @@ impl Worker {
                 Event::Sent(transport::send(&http, &dest, &req, timeout).await),
             )
         });
+        ep.inflight.push((handle.id(), batch));
         self.task_owner.insert(handle.id(), i);
+        true
     }
 
     /// Takes the next batch from destination `i`'s queue; in multipart mode
@@ -479,25 +499,31 @@ impl Worker {
     }
 
     fn on_task(&mut self, res: Result<(tokio::task::Id, (usize, Event)), tokio::task::JoinError>) {
-        let (i, event) = match res {
+        let (id, i, event) = match res {
             Ok((id, (i, event))) => {
                 self.task_owner.remove(&id);
-                (i, event)
+                (id, i, event)
             }
             Err(e) => {
                 // Only a panic or an abort lands here; treat it as a failed
                 // attempt so the batch is retried, not lost.
-                let Some(i) = self.task_owner.remove(&e.id()) else {
+                let id = e.id();
+                let Some(i) = self.task_owner.remove(&id) else {
                     return;
                 };
-                let event = match self.endpoints.get(i) {
-                    Some(ep) if ep.fetching_info => Event::Info(Err(e.to_string())),
-                    _ => Event::Sent(Outcome::Retry {
+                let sending = self
+                    .endpoints
+                    .get(i)
+                    .is_some_and(|ep| ep.inflight.iter().any(|(t, _)| *t == id));
+                let event = if sending {
+                    Event::Sent(Outcome::Retry {
                         after: None,
                         why: e.to_string(),
-                    }),
+                    })
+                } else {
+                    Event::Info(Err(e.to_string()))
                 };
-                (i, event)
+                (id, i, event)
             }
         };
         let now = Instant::now();
@@ -524,18 +550,19 @@ impl Worker {
                     }
                 };
             }
-            Event::Sent(outcome) => self.on_sent(i, outcome, now),
+            Event::Sent(outcome) => self.on_sent(i, id, outcome, now),
         }
     }
 
-    fn on_sent(&mut self, i: usize, outcome: Outcome, now: Instant) {
+    fn on_sent(&mut self, i: usize, task: tokio::task::Id, outcome: Outcome, now: Instant) {
         let counters = &self.shared.counters;
         let Some(ep) = self.endpoints.get_mut(i) else {
             return;
         };
-        let Some(mut batch) = ep.inflight.take() else {
+        let Some(pos) = ep.inflight.iter().position(|(t, _)| *t == task) else {
             return;
         };
+        let (_, mut batch) = ep.inflight.swap_remove(pos);
         match outcome {
             Outcome::Delivered => {
                 ep.failures = 0;
@@ -723,7 +750,7 @@ impl Worker {
         self.tasks.abort_all();
         let mut left = Vec::new();
         for ep in &mut self.endpoints {
-            if let Some(b) = ep.inflight.take() {
+            for (_, b) in ep.inflight.drain(..) {
                 left.extend(b.items);
             }
             for b in ep.retry.drain(..) {
