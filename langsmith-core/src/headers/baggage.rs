@@ -256,9 +256,32 @@ struct Member<'a> {
     raw: &'a str,
 }
 
-/// The non-empty members of a baggage value: one byte scan finds the `,`,
-/// the first `=` and the first `;` after it (what `split`, `split_once`
-/// and `split_once` did in three passes).
+/// The first `needle` (ASCII) in `s[from..to]`, as an index into `s`: the
+/// first 32 bytes by hand (the usual short key or value), the rest with
+/// memchr (`str::find`), so long values are not walked byte by byte.
+fn find_ascii(s: &str, from: usize, to: usize, needle: u8) -> Option<usize> {
+    let b = s.as_bytes();
+    let head_end = from.saturating_add(32).min(to);
+    let head = b.get(from..head_end)?;
+    if let Some(n) = head.iter().position(|&c| c == needle) {
+        return Some(from + n);
+    }
+    if head_end >= to {
+        return None;
+    }
+    match s.get(head_end..to) {
+        Some(rest) => rest.find(char::from(needle)).map(|n| head_end + n),
+        // Not a character boundary: the slow way.
+        None => b
+            .get(head_end..to)?
+            .iter()
+            .position(|&c| c == needle)
+            .map(|n| head_end + n),
+    }
+}
+
+/// The non-empty members of a baggage value, with the first `=` and the
+/// first `;` after it (trimmed, as `split`/`split_once`/`trim` would give).
 struct Members<'a> {
     value: &'a str,
     pos: usize,
@@ -291,20 +314,14 @@ impl<'a> Iterator for Members<'a> {
     type Item = Member<'a>;
 
     fn next(&mut self) -> Option<Member<'a>> {
-        let bytes = self.value.as_bytes();
-        while self.pos <= bytes.len() {
+        let value = self.value;
+        while self.pos <= value.len() {
             let start = self.pos;
-            let mut eq = None;
-            let mut semi = None;
-            let mut i = start;
-            while i < bytes.len() && bytes[i] != b',' {
-                match bytes[i] {
-                    b'=' if eq.is_none() => eq = Some(i),
-                    b';' if eq.is_some() && semi.is_none() => semi = Some(i),
-                    _ => {}
-                }
-                i += 1;
-            }
+            // `find` uses memchr: long values (a 4 KB metadata entry) are
+            // skipped many bytes at a time, not looked at one by one.
+            let i = find_ascii(value, start, value.len(), b',').unwrap_or(value.len());
+            let eq = find_ascii(value, start, i, b'=');
+            let semi = eq.and_then(|eq| find_ascii(value, eq + 1, i, b';'));
             self.pos = i + 1;
             let entry = trimmed(self.value, start, i);
             if entry.is_empty() {
@@ -441,9 +458,14 @@ fn flat_string_object(text: &str) -> Option<Map<String, Value>> {
             return None;
         }
         let start = *i + 1;
-        let len = b.get(start..)?.iter().position(|&c| c == b'"')?;
+        // memchr, and a check without early exit (vectorized): long values
+        // are not walked byte by byte.
+        let len = find_ascii(text, start, text.len(), b'"')? - start;
         let body = b.get(start..start + len)?;
-        if body.iter().any(|&c| c == b'\\' || c < 0x20) {
+        if body
+            .iter()
+            .fold(false, |bad, &c| bad | (c == b'\\') | (c < 0x20))
+        {
             return None;
         }
         *i = start + len + 1;
@@ -640,6 +662,27 @@ mod tests {
         assert!(flat_string_object(cases[0]).is_some());
         assert!(flat_string_object(cases[3]).is_some());
         assert!(flat_string_object(cases[6]).is_none());
+    }
+
+    #[test]
+    fn find_ascii_agrees_with_find() {
+        let long = format!("{}=x;{}", "é".repeat(40), "a".repeat(100));
+        for s in [
+            "",
+            "a=b",
+            "abc",
+            long.as_str(),
+            "ééééééééééééééééé=",
+            "x,y;z",
+        ] {
+            for needle in [b'=', b';', b',', b'z'] {
+                for from in [0, 1, 2, 5] {
+                    let Some(hay) = s.get(from..) else { continue };
+                    let want = hay.find(char::from(needle)).map(|n| from + n);
+                    assert_eq!(find_ascii(s, from, s.len(), needle), want, "{s:?} {from}");
+                }
+            }
+        }
     }
 
     #[test]
