@@ -5,8 +5,8 @@ use crate::panic::{catch, resume};
 use actix_web::Error;
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::ServiceResponse;
-use langsmith_core::InRun;
 use langsmith_core::server::{ServerRun, panic_message};
+use langsmith_core::{MaybeInRun, RunContext};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -32,34 +32,15 @@ pin_project_lite::pin_project! {
     /// ```
     pub struct TracedFuture<F: Future> {
         #[pin]
-        inner: Inner<F>,
+        inner: MaybeInRun<F>,
         run: Option<ServerRun>,
     }
 }
 
-pin_project_lite::pin_project! {
-    #[project = InnerProj]
-    enum Inner<F: Future> {
-        Traced { #[pin] fut: InRun<F> },
-        Plain { #[pin] fut: F },
-    }
-}
-
-impl<F: Future> Future for Inner<F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        match self.project() {
-            InnerProj::Traced { fut } => fut.poll(cx),
-            InnerProj::Plain { fut } => fut.poll(cx),
-        }
-    }
-}
-
 impl<F: Future> TracedFuture<F> {
-    pub(crate) fn new(inner: InRun<F>, run: ServerRun) -> Self {
+    pub(crate) fn new(inner: F, ctx: Option<RunContext>, run: ServerRun) -> Self {
         TracedFuture {
-            inner: Inner::Traced { fut: inner },
+            inner: MaybeInRun::new(inner, ctx),
             run: (!run.is_ended()).then_some(run),
         }
     }
@@ -68,7 +49,7 @@ impl<F: Future> TracedFuture<F> {
     /// context scope, no unwind guard) and its body passed through.
     pub(crate) fn untraced(inner: F) -> Self {
         TracedFuture {
-            inner: Inner::Plain { fut: inner },
+            inner: MaybeInRun::plain(inner),
             run: None,
         }
     }

@@ -6,8 +6,8 @@ use crate::request::start_run;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, HttpMessage};
+use langsmith_core::in_run_sync;
 use langsmith_core::server::ServerOptions;
-use langsmith_core::{FutureExt, in_run_sync};
 use std::future::{Ready, ready};
 
 /// actix-web middleware that records one run per request.
@@ -164,6 +164,6 @@ where
             }
             None => self.service.call(req),
         };
-        TracedFuture::new(fut.in_run(ctx), run)
+        TracedFuture::new(fut, ctx, run)
     }
 }

@@ -390,6 +390,83 @@ impl<F: Future> fmt::Debug for InRun<F> {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A future polled inside a run's context when there is one, and as it
+    /// is otherwise: no scope is entered, so an outer current run stays
+    /// visible (unlike `in_run(None)`, which hides it). What the framework
+    /// adapters wrap a handler's future in.
+    ///
+    /// ```
+    /// use langsmith_core::{current_run, Client, MaybeInRun, MemorySink, RunTree};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let run = RunTree::new("r").client(Client::builder().sink(MemorySink::new()).build()).start();
+    /// let inside = MaybeInRun::new(async { current_run().map(|c| c.id()) }, run.context().cloned());
+    /// assert_eq!(inside.await, run.id());
+    /// let plain = MaybeInRun::new(async { current_run().is_none() }, None);
+    /// assert!(plain.await);
+    /// # });
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct MaybeInRun<F: Future> {
+        #[pin]
+        inner: Maybe<F>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = MaybeProj]
+    enum Maybe<F: Future> {
+        InRun { #[pin] fut: InRun<F> },
+        Plain { #[pin] fut: F },
+    }
+}
+
+impl<F: Future> MaybeInRun<F> {
+    /// `fut` inside `ctx` when it is `Some`, else `fut` as it is.
+    pub fn new(fut: F, ctx: Option<RunContext>) -> Self {
+        let inner = match ctx {
+            Some(ctx) => Maybe::InRun {
+                fut: fut.in_run(Some(ctx)),
+            },
+            None => Maybe::Plain { fut },
+        };
+        MaybeInRun { inner }
+    }
+
+    /// `fut` as it is.
+    ///
+    /// ```
+    /// # use langsmith_core::MaybeInRun;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// assert_eq!(MaybeInRun::plain(async { 7 }).await, 7);
+    /// # });
+    /// ```
+    pub fn plain(fut: F) -> Self {
+        MaybeInRun {
+            inner: Maybe::Plain { fut },
+        }
+    }
+}
+
+impl<F: Future> Future for MaybeInRun<F> {
+    type Output = F::Output;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        match self.project().inner.project() {
+            MaybeProj::InRun { fut } => fut.poll(cx),
+            MaybeProj::Plain { fut } => fut.poll(cx),
+        }
+    }
+}
+
+impl<F: Future> fmt::Debug for MaybeInRun<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.inner {
+            Maybe::InRun { .. } => "MaybeInRun::InRun",
+            Maybe::Plain { .. } => "MaybeInRun::Plain",
+        })
+    }
+}
+
 /// Carries run contexts into futures.
 pub trait FutureExt: Future + Sized {
     /// Runs this future with `ctx` as the current run.

@@ -117,7 +117,7 @@ pub use client::{
 pub use config::{
     ApiKey, Config, DEFAULT_ENDPOINT, DEFAULT_PROJECT, ExporterSettings, ReplicaEndpoint,
 };
-pub use context::{FutureExt, InRun, RunContext, current_run, in_run_sync, spawn};
+pub use context::{FutureExt, InRun, MaybeInRun, RunContext, current_run, in_run_sync, spawn};
 pub use dotted_order::{DottedOrder, DottedOrderError};
 pub use extra::{__private, TraceExtra, WithExtra, tracing_active, with_extra, with_extra_async};
 pub use global::{set_tracing_enabled, tracing_override};

@@ -3,7 +3,7 @@
 use crate::TracedBody;
 use http::Response;
 use langsmith_core::server::{ServerRun, panic_message};
-use langsmith_core::{FutureExt, InRun, RunContext};
+use langsmith_core::{MaybeInRun, RunContext};
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -26,7 +26,7 @@ pin_project_lite::pin_project! {
     pub struct ResponseFuture<F: Future> {
         // Dropped first: the handler's own runs end before the request's.
         #[pin]
-        inner: Inner<F>,
+        inner: MaybeInRun<F>,
         run: Option<ServerRun>,
         // A HEAD request: the response body is never sent.
         head: bool,
@@ -35,14 +35,8 @@ pin_project_lite::pin_project! {
 
 impl<F: Future> ResponseFuture<F> {
     pub(crate) fn new(inner: F, ctx: Option<RunContext>, run: ServerRun, head: bool) -> Self {
-        let inner = match ctx {
-            Some(ctx) => Inner::Traced {
-                fut: inner.in_run(Some(ctx)),
-            },
-            None => Inner::Plain { fut: inner },
-        };
         ResponseFuture {
-            inner,
+            inner: MaybeInRun::new(inner, ctx),
             run: Some(run),
             head,
         }
@@ -52,28 +46,9 @@ impl<F: Future> ResponseFuture<F> {
     /// passed through (no unwind guard, no run).
     pub(crate) fn untraced(inner: F) -> Self {
         ResponseFuture {
-            inner: Inner::Plain { fut: inner },
+            inner: MaybeInRun::plain(inner),
             run: None,
             head: false,
-        }
-    }
-}
-
-pin_project_lite::pin_project! {
-    #[project = InnerProj]
-    enum Inner<F: Future> {
-        Traced { #[pin] fut: InRun<F> },
-        Plain { #[pin] fut: F },
-    }
-}
-
-impl<F: Future> Future for Inner<F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        match self.project() {
-            InnerProj::Traced { fut } => fut.poll(cx),
-            InnerProj::Plain { fut } => fut.poll(cx),
         }
     }
 }
