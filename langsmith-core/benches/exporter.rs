@@ -16,9 +16,8 @@
 mod support;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use langsmith_core::{ApiKey, Client, Completion, Config, RunOp, RunTree, Sink};
+use langsmith_core::{ApiKey, Client, Config, RunTree};
 use serde_json::{Value, json};
-use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -36,17 +35,6 @@ fn null_server(zstd: bool, bytes: Arc<AtomicU64>) -> String {
     })
     .to_string();
     support::null_server(Some(info), Some(bytes))
-}
-
-struct Discard;
-
-impl Sink for Discard {
-    fn submit(&self, op: RunOp) {
-        black_box(op);
-    }
-    fn flush(&self) -> Completion {
-        Completion::done()
-    }
 }
 
 /// `RUNS` root runs with `inputs`, each with small outputs, then a flush.
@@ -93,7 +81,7 @@ fn bench(c: &mut Criterion) {
     }
     let discard = Client::builder()
         .config(Config::default())
-        .sink(Discard)
+        .sink(support::Discard)
         .build();
     for (size, inputs) in [("small", &small), ("4KB", &big)] {
         group.bench_function(format!("discard/{size}"), |b| {

@@ -14,22 +14,13 @@
 //! `cargo bench -p langsmith-core --bench headers -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use langsmith_core::headers::{self, Baggage, Outgoing};
-use langsmith_core::{Client, Completion, Config, DottedOrder, RunContext, RunOp, RunTree, Sink};
+use langsmith_core::{Client, Config, DottedOrder, RunContext, RunTree};
 use serde_json::{Map, Value, json};
 use std::hint::black_box;
-
-struct Discard;
-
-impl Sink for Discard {
-    fn submit(&self, op: RunOp) {
-        black_box(op);
-    }
-    fn flush(&self) -> Completion {
-        Completion::done()
-    }
-}
 
 /// The run's metadata, tags and project: `typical`, or padded so that the
 /// emitted `baggage` is about 4 KB (`big`).
@@ -95,7 +86,7 @@ fn profile(n: u64, client: &Client) {
 fn bench(c: &mut Criterion) {
     let client = Client::builder()
         .config(Config::default())
-        .sink(Discard)
+        .sink(support::Discard)
         .tracing(Some(true))
         .build();
     if let Ok(n) = std::env::var("HEADERS_PROFILE") {

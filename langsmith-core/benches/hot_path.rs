@@ -9,7 +9,7 @@
 mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use langsmith_core::{ApiKey, Client, Completion, Config, Feedback, RunOp, RunTree, Sink, uuid7};
+use langsmith_core::{ApiKey, Client, Config, Feedback, RunTree, uuid7};
 use serde_json::json;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -32,17 +32,6 @@ fn timed(client: &Client, iters: u64, mut f: impl FnMut()) -> Duration {
     elapsed
 }
 
-struct Discard;
-
-impl Sink for Discard {
-    fn submit(&self, op: RunOp) {
-        black_box(op);
-    }
-    fn flush(&self) -> Completion {
-        Completion::done()
-    }
-}
-
 fn hot_path(c: &mut Criterion) {
     if let Ok(n) = std::env::var("HOT_PATH_PROFILE") {
         return profile(n.parse().unwrap_or(100_000));
@@ -56,7 +45,7 @@ fn hot_path(c: &mut Criterion) {
 
     let discard = Client::builder()
         .config(Config::default())
-        .sink(Discard)
+        .sink(support::Discard)
         .build();
 
     let mut group = c.benchmark_group("hot_path");
