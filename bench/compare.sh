@@ -117,20 +117,29 @@ export LANGSMITH_ENDPOINT="$sink" LANGSMITH_API_KEY=bench LANGSMITH_PROJECT=benc
 unset LANGCHAIN_ENDPOINT LANGCHAIN_API_KEY LANGSMITH_RUNS_ENDPOINTS LANGSMITH_TRACING_SAMPLING_RATE 2>/dev/null || true
 
 # Runs loadgen for $1 runs, checks delivery; sets rust_rate and rust_rss.
+# Fails unless the null sink received exactly $2 runs (for $1) without errors.
+check_delivery() {
+  local who=$1 n=$2 posts
+  posts=$(sink_posts)
+  [ "$posts" = "$n" ] || fail "$who: the null sink received $posts runs, expected $n"
+  [ "$(sink_errors)" = 0 ] || fail "$who: the null sink refused requests"
+  echo "null sink: $posts runs received (every run delivered)"
+}
+# The rate and peak RSS a load harness printed into log $1.
+rate_of() { sed -n 's/.*rate: \([0-9]*\) runs\/s.*/\1/p' "$1"; }
+rss_of() { sed -n 's/.*peak RSS: \([0-9.]*\) MiB.*/\1/p' "$1"; }
+
 run_loadgen() {
-  local n=$1 log=$2 posts
+  local n=$1 log=$2
   sink_reset
   if ! timeout 900 "$bin/loadgen" --runs "$n" >"$log" 2>&1; then
     cat "$log" >&2
     fail "loadgen --runs $n"
   fi
   cat "$log"
-  posts=$(sink_posts)
-  [ "$posts" = "$n" ] || fail "loadgen: the null sink received $posts runs, expected $n"
-  [ "$(sink_errors)" = 0 ] || fail "loadgen: the null sink refused requests"
-  echo "null sink: $posts runs received (every run delivered)"
-  rust_rate=$(sed -n 's/.*rate: \([0-9]*\) runs\/s.*/\1/p' "$log")
-  rust_rss=$(sed -n 's/.*peak RSS: \([0-9.]*\) MiB.*/\1/p' "$log")
+  check_delivery loadgen "$n"
+  rust_rate=$(rate_of "$log")
+  rust_rss=$(rss_of "$log")
 }
 
 # ------------------------------------------------------------ sdk
@@ -156,12 +165,9 @@ if want sdk; then
     fail "python_load.py"
   fi
   grep -v '^python_load:' "$logs/python_load.log" | tail -n 5
-  posts=$(sink_posts)
-  [ "$posts" = "$runs" ] || fail "python: the null sink received $posts runs, expected $runs"
-  [ "$(sink_errors)" = 0 ] || fail "python: the null sink refused requests"
-  echo "null sink: $posts runs received (every run delivered)"
-  py_rate=$(sed -n 's/.*rate: \([0-9]*\) runs\/s.*/\1/p' "$logs/python_load.log")
-  py_rss=$(sed -n 's/.*peak RSS: \([0-9.]*\) MiB.*/\1/p' "$logs/python_load.log")
+  check_delivery python "$runs"
+  py_rate=$(rate_of "$logs/python_load.log")
+  py_rss=$(rss_of "$logs/python_load.log")
 
   step "end to end, $runs runs each (root + child pairs), delivered to the null sink"
   printf '%-28s %12s runs/s   peak RSS %7s MiB   (median of %s)\n' "Rust (loadgen)" "$rust_rate" "$rust_rss" "$rounds"
