@@ -84,6 +84,13 @@ impl Timestamp {
         }
     }
 
+    /// Appends `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` (what `Serialize` writes,
+    /// without quotes) to `out`.
+    pub(crate) fn push_iso(self, out: &mut Vec<u8>) {
+        let mut buf = [0u8; ISO_LEN];
+        out.extend_from_slice(self.write_iso(&mut buf).as_bytes());
+    }
+
     /// Writes `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` into `buf` without `fmt`.
     fn write_iso(self, buf: &mut [u8; ISO_LEN]) -> &str {
         let p = self.parts();

@@ -29,52 +29,6 @@ use serde_json::value::RawValue;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// A timestamp as `Timestamp`'s own `Serialize` writes it
-/// (`2026-01-02T03:04:05.678901+00:00`), without going through `fmt`
-/// (which dominated the encoder's profile).
-struct Ts<'a>(&'a Timestamp);
-
-/// 1970-01-01 to 9999-12-31: where the fast form is certainly the same.
-const FAST_TS: std::ops::RangeInclusive<i64> = 0..=253_402_300_799_999_999;
-
-impl Ts<'_> {
-    /// The text in the fast form, when it certainly applies.
-    fn fast(&self) -> Option<[u8; 32]> {
-        if !FAST_TS.contains(&self.0.as_micros()) {
-            return None;
-        }
-        let mut seg = String::with_capacity(24);
-        self.0.write_dotted_segment(&mut seg);
-        let d = seg.as_bytes();
-        if d.len() != 22 {
-            return None;
-        }
-        // YYYYMMDDTHHMMSSffffffZ -> YYYY-MM-DDTHH:MM:SS.ffffff+00:00
-        let mut out = *b"0000-00-00T00:00:00.000000+00:00";
-        out[0..4].copy_from_slice(&d[0..4]);
-        out[5..7].copy_from_slice(&d[4..6]);
-        out[8..10].copy_from_slice(&d[6..8]);
-        out[11..13].copy_from_slice(&d[9..11]);
-        out[14..16].copy_from_slice(&d[11..13]);
-        out[17..19].copy_from_slice(&d[13..15]);
-        out[20..26].copy_from_slice(&d[15..21]);
-        Some(out)
-    }
-}
-
-impl Serialize for Ts<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.fast().as_ref().map(|b| std::str::from_utf8(b)) {
-            Some(Ok(text)) => s.serialize_str(text),
-            _ => self.0.serialize(s),
-        }
-    }
-}
-
-fn ts(t: &Timestamp) -> Ts<'_> {
-    Ts(t)
-}
-
 /// The ids a run is sent with: its own, or those of a replica project.
 #[derive(Clone, Copy)]
 struct IdView<'a> {
@@ -108,7 +62,7 @@ impl<'a> IdView<'a> {
 #[derive(Serialize)]
 struct PostMain<'a> {
     id: &'a Uuid,
-    start_time: Ts<'a>,
+    start_time: &'a Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
     parent_run_id: Option<&'a Uuid>,
     tags: &'a [String],
@@ -118,7 +72,7 @@ struct PostMain<'a> {
     name: &'a str,
     run_type: RunType,
     #[serde(skip_serializing_if = "Option::is_none")]
-    end_time: Option<Ts<'a>>,
+    end_time: Option<&'a Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reference_example_id: Option<&'a Uuid>,
 }
@@ -135,9 +89,9 @@ struct PatchMain<'a> {
     tags: &'a [String],
     session_id: Option<()>,
     session_name: &'a str,
-    start_time: Ts<'a>,
+    start_time: &'a Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
-    end_time: Option<Ts<'a>>,
+    end_time: Option<&'a Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reference_example_id: Option<&'a Uuid>,
 }
@@ -146,7 +100,7 @@ impl<'a> PostMain<'a> {
     fn new(run: &'a RunRecord, ids: IdView<'a>, project: Option<&'a str>) -> Self {
         PostMain {
             id: ids.id,
-            start_time: ts(&run.start_time),
+            start_time: &run.start_time,
             parent_run_id: ids.parent_run_id,
             tags: &run.tags,
             dotted_order: ids.dotted_order,
@@ -154,7 +108,7 @@ impl<'a> PostMain<'a> {
             session_name: project.unwrap_or(&run.session_name),
             name: &run.name,
             run_type: run.run_type,
-            end_time: run.end_time.as_ref().map(ts),
+            end_time: run.end_time.as_ref(),
             reference_example_id: run.reference_example_id.as_ref(),
         }
     }
@@ -170,7 +124,7 @@ impl PostMain<'_> {
         out.extend_from_slice(b"{\"id\":");
         push_uuid(out, self.id);
         out.extend_from_slice(b",\"start_time\":");
-        push_ts(out, &self.start_time)?;
+        push_ts(out, self.start_time);
         if let Some(parent) = self.parent_run_id {
             out.extend_from_slice(b",\"parent_run_id\":");
             push_uuid(out, parent);
@@ -194,7 +148,7 @@ impl PostMain<'_> {
         serde_json::to_writer(&mut *out, &self.run_type)?;
         if let Some(end) = &self.end_time {
             out.extend_from_slice(b",\"end_time\":");
-            push_ts(out, end)?;
+            push_ts(out, end);
         }
         if let Some(example) = self.reference_example_id {
             out.extend_from_slice(b",\"reference_example_id\":");
@@ -231,16 +185,10 @@ fn push_str(out: &mut Vec<u8>, s: &str) -> Result<(), serde_json::Error> {
     Ok(())
 }
 
-fn push_ts(out: &mut Vec<u8>, t: &Ts<'_>) -> Result<(), serde_json::Error> {
-    match t.fast() {
-        Some(text) => {
-            out.push(b'"');
-            out.extend_from_slice(&text);
-            out.push(b'"');
-            Ok(())
-        }
-        None => serde_json::to_writer(&mut *out, t),
-    }
+fn push_ts(out: &mut Vec<u8>, t: &Timestamp) {
+    out.push(b'"');
+    t.push_iso(out);
+    out.push(b'"');
 }
 
 /// A whole run for `/runs/batch`: the fields of the `post.{id}` part, then
@@ -488,8 +436,8 @@ impl MultipartWriter {
                     tags: &run.tags,
                     session_id: None,
                     session_name: project.unwrap_or(&run.session_name),
-                    start_time: ts(&run.start_time),
-                    end_time: run.end_time.as_ref().map(ts),
+                    start_time: &run.start_time,
+                    end_time: run.end_time.as_ref(),
                     reference_example_id: run.reference_example_id.as_ref(),
                 };
                 self.json_part("patch", id, None, &main)?;
@@ -811,8 +759,10 @@ mod tests {
             -86_400_000_001,
         ] {
             let t = Timestamp::from_micros(micros);
+            let mut fast = Vec::new();
+            push_ts(&mut fast, &t);
             assert_eq!(
-                serde_json::to_string(&Ts(&t)).unwrap(),
+                String::from_utf8(fast).unwrap(),
                 serde_json::to_string(&t).unwrap(),
                 "{micros}"
             );
