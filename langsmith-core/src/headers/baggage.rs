@@ -509,17 +509,17 @@ fn flat_string_object(text: &str) -> Option<Map<String, Value>> {
 }
 
 fn parse_metadata(raw: &str) -> Result<Map<String, Value>, &'static str> {
-    percent::with_decoded(raw, |text| match flat_string_object(text) {
+    let text = percent::decode(raw)?;
+    match flat_string_object(&text) {
         Some(map) => Ok(map),
-        None => serde_json::from_str::<Map<String, Value>>(text),
-    })?
-    .map_err(|e| {
-        if e.is_data() {
-            "metadata is not a JSON object"
-        } else {
-            "metadata is not valid JSON"
-        }
-    })
+        None => serde_json::from_str::<Map<String, Value>>(&text).map_err(|e| {
+            if e.is_data() {
+                "metadata is not a JSON object"
+            } else {
+                "metadata is not valid JSON"
+            }
+        }),
+    }
 }
 
 /// `langsmith-replicas`: a JSON list of `[project, updates]` pairs and/or

@@ -91,32 +91,6 @@ pub(crate) fn decode(s: &str) -> Result<Cow<'_, str>, &'static str> {
     String::from_utf8(out).map(Cow::Owned).map_err(|_| NOT_UTF8)
 }
 
-/// Calls `f` with `s` decoded (see [`decode`]), decoding into a buffer kept
-/// per thread: for values that are parsed and then thrown away.
-pub(crate) fn with_decoded<R>(s: &str, f: impl FnOnce(&str) -> R) -> Result<R, &'static str> {
-    thread_local! {
-        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    let bytes = s.as_bytes();
-    let Some(first) = bytes.iter().position(|&b| b == b'%') else {
-        return Ok(f(s));
-    };
-    BUF.with(|cell| {
-        // A re-entrant call (not made today) gets a buffer of its own.
-        let mut own = Vec::new();
-        let mut guard = cell.try_borrow_mut().ok();
-        let buf = guard.as_deref_mut().unwrap_or(&mut own);
-        buf.clear();
-        decode_bytes_into(bytes, first, buf)?;
-        let result = std::str::from_utf8(buf).map(f).map_err(|_| NOT_UTF8);
-        // Do not keep a large buffer around after an unusually large header.
-        if buf.capacity() > 16 * 1024 {
-            *buf = Vec::new();
-        }
-        result
-    })
-}
-
 /// Appends `bytes` decoded to `out`; `first` is the index of the first `%`.
 fn decode_bytes_into(bytes: &[u8], first: usize, out: &mut Vec<u8>) -> Result<(), &'static str> {
     out.reserve(bytes.len());
@@ -200,20 +174,5 @@ mod tests {
         assert_eq!(decode("ok%2"), Err(BAD_PERCENT));
         assert_eq!(decode("é%4g"), Err(BAD_PERCENT));
         assert_eq!(decode("%20%C3%28"), Err(NOT_UTF8));
-        // The per-thread buffer gives the same answers.
-        for s in [
-            "plain",
-            "%7B%22k%22%7D",
-            "a%20é%C3%A9",
-            "%",
-            "%C3",
-            "%FF%FE",
-        ] {
-            assert_eq!(
-                with_decoded(s, str::to_owned),
-                decode(s).map(Cow::into_owned),
-                "{s:?}"
-            );
-        }
     }
 }
