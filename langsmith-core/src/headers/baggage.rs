@@ -256,28 +256,10 @@ struct Member<'a> {
     raw: &'a str,
 }
 
-/// The first `needle` (ASCII) in `s[from..to]`, as an index into `s`: the
-/// first 32 bytes by hand (the usual short key or value), the rest with
-/// memchr (`str::find`), so long values are not walked byte by byte.
-fn find_ascii(s: &str, from: usize, to: usize, needle: u8) -> Option<usize> {
-    let b = s.as_bytes();
-    let head_end = from.saturating_add(32).min(to);
-    let head = b.get(from..head_end)?;
-    if let Some(n) = head.iter().position(|&c| c == needle) {
-        return Some(from + n);
-    }
-    if head_end >= to {
-        return None;
-    }
-    match s.get(head_end..to) {
-        Some(rest) => rest.find(char::from(needle)).map(|n| head_end + n),
-        // Not a character boundary: the slow way.
-        None => b
-            .get(head_end..to)?
-            .iter()
-            .position(|&c| c == needle)
-            .map(|n| head_end + n),
-    }
+/// The first `needle` (ASCII) in `s[from..]`, as an index into `s`
+/// (SIMD `memchr`: short and 4 KB values alike).
+fn find_ascii(s: &str, from: usize, needle: u8) -> Option<usize> {
+    memchr::memchr(needle, s.as_bytes().get(from..)?).map(|n| from + n)
 }
 
 /// The non-empty members of a baggage value, with the first `=` and the
@@ -313,24 +295,40 @@ fn trimmed(s: &str, mut start: usize, mut end: usize) -> &str {
 impl<'a> Iterator for Members<'a> {
     type Item = Member<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Member<'a>> {
         let value = self.value;
-        while self.pos <= value.len() {
+        let b = value.as_bytes();
+        while self.pos <= b.len() {
             let start = self.pos;
-            // `find` uses memchr: long values (a 4 KB metadata entry) are
-            // skipped many bytes at a time, not looked at one by one.
-            let i = find_ascii(value, start, value.len(), b',').unwrap_or(value.len());
-            let eq = find_ascii(value, start, i, b'=');
-            let semi = eq.and_then(|eq| find_ascii(value, eq + 1, i, b';'));
-            self.pos = i + 1;
-            let entry = trimmed(self.value, start, i);
+            // Each byte is looked at once: up to the first `=` or `,`, then
+            // (after `=`) up to the first `;` or `,`, then to the `,`.
+            let after = |at: usize| b.get(at..).unwrap_or_default();
+            let (eq, semi, end) = match memchr::memchr2(b'=', b',', after(start)) {
+                Some(n) if b.get(start + n) == Some(&b'=') => {
+                    let eq = start + n;
+                    match memchr::memchr2(b';', b',', after(eq + 1)) {
+                        Some(m) if b.get(eq + 1 + m) == Some(&b';') => {
+                            let semi = eq + 1 + m;
+                            let end = find_ascii(value, semi + 1, b',').unwrap_or(b.len());
+                            (Some(eq), semi, end)
+                        }
+                        Some(m) => (Some(eq), eq + 1 + m, eq + 1 + m),
+                        None => (Some(eq), b.len(), b.len()),
+                    }
+                }
+                Some(n) => (None, start + n, start + n),
+                None => (None, b.len(), b.len()),
+            };
+            self.pos = end + 1;
+            let entry = trimmed(value, start, end);
             if entry.is_empty() {
                 continue;
             }
             let (key, raw) = match eq {
                 Some(eq) => (
-                    Some(trimmed(self.value, start, eq)),
-                    trimmed(self.value, eq + 1, semi.unwrap_or(i)),
+                    Some(trimmed(value, start, eq)),
+                    trimmed(value, eq + 1, semi),
                 ),
                 None => (None, ""),
             };
@@ -411,28 +409,28 @@ impl BaggageReader {
 }
 
 /// `a,b,c` as tags, empty ones dropped; the decoded string's own allocation
-/// is kept for the first tag.
+/// is kept for the first tag, and the list is allocated once.
 fn split_tags(tags: std::borrow::Cow<'_, str>) -> Vec<String> {
     let mut tags = tags.into_owned();
-    let Some(comma) = tags.find(',') else {
+    let Some(comma) = memchr::memchr(b',', tags.as_bytes()) else {
         return if tags.is_empty() {
             Vec::new()
         } else {
             vec![tags]
         };
     };
-    let rest: Vec<String> = tags[comma + 1..]
-        .split(',')
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let commas = memchr::memchr_iter(b',', tags.as_bytes()).count();
+    let mut out = Vec::with_capacity(commas + 1);
+    // The first tag's place; it takes `tags` itself once the rest is copied.
+    out.push(String::new());
+    let rest = tags.get(comma + 1..).unwrap_or_default();
+    out.extend(rest.split(',').filter(|t| !t.is_empty()).map(str::to_owned));
     tags.truncate(comma);
     if tags.is_empty() {
-        return rest;
+        out.remove(0);
+    } else {
+        out[0] = tags;
     }
-    let mut out = Vec::with_capacity(1 + rest.len());
-    out.push(tags);
-    out.extend(rest);
     out
 }
 
@@ -460,7 +458,7 @@ fn flat_string_object(text: &str) -> Option<Map<String, Value>> {
         let start = *i + 1;
         // memchr, and a check without early exit (vectorized): long values
         // are not walked byte by byte.
-        let len = find_ascii(text, start, text.len(), b'"')? - start;
+        let len = find_ascii(text, start, b'"')? - start;
         let body = b.get(start..start + len)?;
         if body
             .iter()
@@ -679,7 +677,7 @@ mod tests {
                 for from in [0, 1, 2, 5] {
                     let Some(hay) = s.get(from..) else { continue };
                     let want = hay.find(char::from(needle)).map(|n| from + n);
-                    assert_eq!(find_ascii(s, from, s.len(), needle), want, "{s:?} {from}");
+                    assert_eq!(find_ascii(s, from, needle), want, "{s:?} {from}");
                 }
             }
         }
@@ -711,6 +709,18 @@ mod tests {
             "a=b=c;d=e,f;g=h",
             ";=,=;",
         ] {
+            check(value);
+        }
+        // Long members (the SIMD paths), separators around the vector widths.
+        let long = "x".repeat(70);
+        for cut in [0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 69] {
+            let (a, b) = long.split_at(cut);
+            for sep in ["=", ";", ",", "=;", ";=", "=,", ",;", " = "] {
+                check(&format!("{a}{sep}{b}"));
+                check(&format!("{a}{sep}{b},{a}={b};{a}{sep}"));
+            }
+        }
+        fn check(value: &str) {
             let scanned: Vec<Member<'_>> = Members::new(value).collect();
             assert_eq!(scanned, by_split(value), "{value:?}");
         }
