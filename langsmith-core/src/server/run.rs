@@ -150,7 +150,7 @@ impl ServerRun {
             ended: false,
         };
         if let Some(rec) = server_run.run.record_mut() {
-            rec.inputs = Some(object_payload(&Inputs::new(o, req)));
+            rec.inputs = Some(Inputs::new(o, req).payload());
         }
         server_run
     }
@@ -250,7 +250,7 @@ impl ServerRun {
             && !self.ended
             && let Some(rec) = self.run.record_mut()
         {
-            rec.outputs = Some(object_payload(&StatusOutput { status }));
+            rec.outputs = Some(status_payload(status));
         }
     }
 
@@ -575,6 +575,33 @@ struct StatusOutput {
     status: u16,
 }
 
+/// `{"status":N}`. Built once per status code and cloned (one allocation),
+/// as a response's status is recorded on every traced request.
+fn status_payload(status: u16) -> crate::Payload {
+    static BUILT: [std::sync::OnceLock<crate::Payload>; 500] =
+        [const { std::sync::OnceLock::new() }; 500];
+    let build = || object_payload(&StatusOutput { status });
+    match usize::from(status)
+        .checked_sub(100)
+        .and_then(|i| BUILT.get(i))
+    {
+        Some(slot) => slot.get_or_init(build).clone(),
+        None => build(),
+    }
+}
+
+/// `"s"` when nothing in `s` needs escaping (checked without an early exit,
+/// so that it vectorizes); `false` otherwise, and `out` is then unusable.
+fn push_plain_json_str(out: &mut String, s: &str) -> bool {
+    let needs_escape = s.bytes().fold(false, |acc, b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    out.push('"');
+    out.push_str(s);
+    out.push('"');
+    !needs_escape
+}
+
 /// A server run's inputs, as far as [`RecordOptions`](super::RecordOptions) allows.
 #[derive(Serialize)]
 struct Inputs<'a> {
@@ -595,6 +622,42 @@ struct Inputs<'a> {
 }
 
 impl<'a> Inputs<'a> {
+    /// The inputs as JSON: the usual ones (method, route, path, query —
+    /// plain strings) written directly, anything else through serde.
+    fn payload(&self) -> crate::Payload {
+        if self.headers.is_none() && self.client_ip.is_none() && self.user_agent.is_none() {
+            let fields = [
+                ("method", self.method),
+                ("route", self.route),
+                ("path", self.path),
+                ("query", self.query),
+            ];
+            let len: usize = fields
+                .iter()
+                .filter_map(|(k, v)| v.map(|v| k.len() + v.len() + 6))
+                .sum();
+            let mut out = String::with_capacity(len + 2);
+            out.push('{');
+            let mut plain = true;
+            for (key, value) in fields {
+                if let Some(value) = value {
+                    if out.len() > 1 {
+                        out.push(',');
+                    }
+                    out.push('"');
+                    out.push_str(key);
+                    out.push_str("\":");
+                    plain &= push_plain_json_str(&mut out, value);
+                }
+            }
+            out.push('}');
+            if plain && let Ok(payload) = serde_json::value::RawValue::from_string(out) {
+                return payload;
+            }
+        }
+        object_payload(self)
+    }
+
     fn new(o: &Inner, req: &RequestInfo<'a>) -> Self {
         let r = &o.record;
         let headers = (!r.headers.is_empty()).then(|| {
@@ -635,6 +698,73 @@ impl<'a> Inputs<'a> {
             } else {
                 None
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod payload_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn written_inputs_equal_serdes() {
+        let values = [
+            None,
+            Some(""),
+            Some("GET"),
+            Some("/hello/{name}"),
+            Some("/a?b=c&d=é✓"),
+            Some("quote\"back\\slash"),
+            Some("tab\tnew\nline\u{1}"),
+        ];
+        let mut cases = 0;
+        for method in values {
+            for route in values {
+                for path in [None, Some("/p/1")] {
+                    for query in [None, Some("x=1"), Some("\u{7f}\"")] {
+                        let inputs = Inputs {
+                            method,
+                            route,
+                            path,
+                            query,
+                            headers: None,
+                            client_ip: None,
+                            user_agent: None,
+                        };
+                        let want = serde_json::value::to_raw_value(&inputs).unwrap();
+                        assert_eq!(inputs.payload().get(), want.get(), "{method:?} {route:?}");
+                        cases += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(cases, 7 * 7 * 2 * 3);
+        // The serde path: recorded headers and the rest.
+        let inputs = Inputs {
+            method: Some("GET"),
+            route: None,
+            path: None,
+            query: None,
+            headers: Some(Map::from_iter([("x-a".to_string(), Value::from("1"))])),
+            client_ip: Some("127.0.0.1".into()),
+            user_agent: Some("ua".into()),
+        };
+        assert_eq!(
+            inputs.payload().get(),
+            r#"{"method":"GET","headers":{"x-a":"1"},"client_ip":"127.0.0.1","user_agent":"ua"}"#
+        );
+    }
+
+    #[test]
+    fn status_payloads_are_the_status() {
+        for status in [0, 99, 100, 200, 404, 500, 599, 600, 999, u16::MAX] {
+            for _ in 0..2 {
+                assert_eq!(
+                    status_payload(status).get(),
+                    format!(r#"{{"status":{status}}}"#)
+                );
+            }
         }
     }
 }
