@@ -29,8 +29,37 @@ pub const MAX_DEPTH: usize = 128;
 /// assert_eq!(child.parent_id(), Some(root_id));
 /// assert_eq!(child.run_id(), child_id);
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct DottedOrder(String);
+#[derive(Clone)]
+pub struct DottedOrder {
+    /// The canonical string.
+    text: String,
+    /// The ids and the last start time, read once when it is built (a
+    /// server reads them for every request that continues a trace).
+    ids: Ids,
+}
+
+/// What the accessors return without re-reading the string.
+#[derive(Clone, Copy, Debug)]
+struct Ids {
+    trace_id: Uuid,
+    parent_id: Option<Uuid>,
+    run_id: Uuid,
+    start: Timestamp,
+}
+
+impl PartialEq for DottedOrder {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for DottedOrder {}
+
+impl std::hash::Hash for DottedOrder {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
+}
 
 /// Why a string is not a valid `dotted_order`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,9 +115,17 @@ impl DottedOrder {
     /// assert_eq!(d.parent_id(), None);
     /// ```
     pub fn root(start: Timestamp, id: Uuid) -> Self {
-        let mut s = String::with_capacity(SEGMENT_LEN);
-        push_segment(&mut s, start, id);
-        DottedOrder(s)
+        let mut text = String::with_capacity(SEGMENT_LEN);
+        push_segment(&mut text, start, id);
+        DottedOrder {
+            text,
+            ids: Ids {
+                trace_id: id,
+                parent_id: None,
+                run_id: id,
+                start,
+            },
+        }
     }
 
     /// The dotted order of a child of this run. The caller clamps `start` to
@@ -102,11 +139,19 @@ impl DottedOrder {
     /// assert!(child.as_str().starts_with(root.as_str()));
     /// ```
     pub fn child(&self, start: Timestamp, id: Uuid) -> Self {
-        let mut s = String::with_capacity(self.0.len() + 1 + SEGMENT_LEN);
-        s.push_str(&self.0);
-        s.push('.');
-        push_segment(&mut s, start, id);
-        DottedOrder(s)
+        let mut text = String::with_capacity(self.text.len() + 1 + SEGMENT_LEN);
+        text.push_str(&self.text);
+        text.push('.');
+        push_segment(&mut text, start, id);
+        DottedOrder {
+            text,
+            ids: Ids {
+                trace_id: self.ids.trace_id,
+                parent_id: Some(self.ids.run_id),
+                run_id: id,
+                start,
+            },
+        }
     }
 
     /// Parses and validates a dotted order (e.g. from a `langsmith-trace` header).
@@ -119,12 +164,13 @@ impl DottedOrder {
     /// ```
     pub fn parse(s: &str) -> Result<Self, DottedOrderError> {
         let s = s.trim();
-        let canonical = Self::validate(s)?;
-        Ok(DottedOrder(if canonical {
+        let (canonical, ids) = Self::validate(s)?;
+        let text = if canonical {
             s.to_owned()
         } else {
             normalised(s)
-        }))
+        };
+        Ok(DottedOrder { text, ids })
     }
 
     /// [`DottedOrder::parse`] of an owned string: when it is already in the
@@ -132,19 +178,20 @@ impl DottedOrder {
     /// surrounding whitespace, its allocation is kept.
     pub(crate) fn parse_owned(s: String) -> Result<Self, DottedOrderError> {
         let trimmed = s.trim();
-        if !Self::validate(trimmed)? {
-            return Ok(DottedOrder(normalised(trimmed)));
-        }
-        if trimmed.len() == s.len() {
-            Ok(DottedOrder(s))
+        let (canonical, ids) = Self::validate(trimmed)?;
+        let text = if !canonical {
+            normalised(trimmed)
+        } else if trimmed.len() == s.len() {
+            s
         } else {
-            Ok(DottedOrder(trimmed.to_owned()))
-        }
+            trimmed.to_owned()
+        };
+        Ok(DottedOrder { text, ids })
     }
 
-    /// Checks `s`; `Ok(true)` when it is already in the canonical form
-    /// (stamps with upper-case `T`/`Z`, ids in lower case).
-    fn validate(s: &str) -> Result<bool, DottedOrderError> {
+    /// Checks `s`; `true` when it is already in the canonical form (stamps
+    /// with upper-case `T`/`Z`, ids in lower case), and its ids.
+    fn validate(s: &str) -> Result<(bool, Ids), DottedOrderError> {
         if s.is_empty() {
             return Err(DottedOrderError::Empty);
         }
@@ -156,11 +203,24 @@ impl DottedOrder {
         let mut near = [Uuid::nil(); 8];
         let mut far: Vec<Uuid> = Vec::new();
         let mut canonical = true;
+        let mut ids = Ids {
+            trace_id: Uuid::nil(),
+            parent_id: None,
+            run_id: Uuid::nil(),
+            start: Timestamp::from_micros(0),
+        };
         for (index, seg) in s.split('.').enumerate() {
             if index >= MAX_DEPTH {
                 return Err(DottedOrderError::TooDeep);
             }
-            let (_, id) = parse_segment(seg).ok_or(DottedOrderError::BadSegment { index })?;
+            let (start, id) = parse_segment(seg).ok_or(DottedOrderError::BadSegment { index })?;
+            if index == 0 {
+                ids.trace_id = id;
+            } else {
+                ids.parent_id = Some(ids.run_id);
+            }
+            ids.run_id = id;
+            ids.start = start;
             // Valid, so ASCII of the right length: only the `T`, the `Z`
             // and the id's hex letters can be in the other case.
             let b = seg.as_bytes();
@@ -177,7 +237,7 @@ impl DottedOrder {
                 None => far.push(id),
             }
         }
-        Ok(canonical)
+        Ok((canonical, ids))
     }
 
     /// The string form.
@@ -188,7 +248,7 @@ impl DottedOrder {
     /// assert!(d.as_str().starts_with("19700101T000000000000Z"));
     /// ```
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 
     /// The string form, by value.
@@ -199,7 +259,7 @@ impl DottedOrder {
     /// assert_eq!(d.clone().into_string(), d.as_str());
     /// ```
     pub fn into_string(self) -> String {
-        self.0
+        self.text
     }
 
     /// `(start time, run id)` of each run from the root down.
@@ -212,7 +272,7 @@ impl DottedOrder {
     /// ```
     pub fn segments(&self) -> impl Iterator<Item = (Timestamp, Uuid)> + '_ {
         // Validated at construction; a segment that somehow fails is skipped.
-        self.0.split('.').filter_map(parse_segment)
+        self.text.split('.').filter_map(parse_segment)
     }
 
     /// Number of runs on the path (1 for a root).
@@ -222,15 +282,7 @@ impl DottedOrder {
     /// assert_eq!(DottedOrder::root(Timestamp::now(), uuid7()).depth(), 1);
     /// ```
     pub fn depth(&self) -> usize {
-        self.0.split('.').count()
-    }
-
-    fn last_segment(&self) -> &str {
-        self.0.rsplit('.').next().unwrap_or(&self.0)
-    }
-
-    fn id_of(seg: &str) -> Uuid {
-        parse_segment(seg).map(|(_, id)| id).unwrap_or_default()
+        self.text.split('.').count()
     }
 
     /// The id of the root run: the trace id.
@@ -242,7 +294,7 @@ impl DottedOrder {
     /// assert_eq!(d.trace_id(), id);
     /// ```
     pub fn trace_id(&self) -> Uuid {
-        Self::id_of(self.0.split('.').next().unwrap_or(&self.0))
+        self.ids.trace_id
     }
 
     /// The id of the run this dotted order belongs to (the last segment).
@@ -253,7 +305,7 @@ impl DottedOrder {
     /// assert_eq!(DottedOrder::root(Timestamp::now(), id).run_id(), id);
     /// ```
     pub fn run_id(&self) -> Uuid {
-        Self::id_of(self.last_segment())
+        self.ids.run_id
     }
 
     /// The start time in the last segment.
@@ -264,24 +316,17 @@ impl DottedOrder {
     /// assert_eq!(DottedOrder::root(t, uuid7()).start_time(), t);
     /// ```
     pub fn start_time(&self) -> Timestamp {
-        parse_segment(self.last_segment())
-            .map(|(t, _)| t)
-            .unwrap_or(Timestamp::from_micros(0))
+        self.ids.start
     }
 
-    /// `(trace id, parent id, run id, start time)` in one pass (each of the
-    /// accessors alone re-reads its segment).
+    /// `(trace id, parent id, run id, start time)`.
     pub(crate) fn parts(&self) -> (Uuid, Option<Uuid>, Uuid, Timestamp) {
-        let mut it = self.0.rsplit('.');
-        let last = it.next().unwrap_or(&self.0);
-        let (start, run_id) =
-            parse_segment(last).unwrap_or((Timestamp::from_micros(0), Uuid::nil()));
-        let parent_seg = it.next();
-        let parent_id = parent_seg.map(id_only);
-        let trace_id = match it.next_back().or(parent_seg) {
-            Some(first) => id_only(first),
-            None => run_id,
-        };
+        let Ids {
+            trace_id,
+            parent_id,
+            run_id,
+            start,
+        } = self.ids;
         (trace_id, parent_id, run_id, start)
     }
 
@@ -293,21 +338,19 @@ impl DottedOrder {
     /// assert_eq!(root.parent_id(), None);
     /// ```
     pub fn parent_id(&self) -> Option<Uuid> {
-        let mut it = self.0.rsplit('.');
-        it.next();
-        it.next().map(Self::id_of)
+        self.ids.parent_id
     }
 }
 
 impl fmt::Display for DottedOrder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
 impl fmt::Debug for DottedOrder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        fmt::Debug::fmt(&self.text, f)
     }
 }
 
@@ -335,13 +378,6 @@ fn normalised(s: &str) -> String {
             c => c,
         })
         .collect()
-}
-
-/// The id of a validated segment.
-fn id_only(seg: &str) -> Uuid {
-    seg.get(DOTTED_STAMP_LEN..)
-        .and_then(|id| Uuid::try_parse(id).ok())
-        .unwrap_or_default()
 }
 
 fn parse_segment(seg: &str) -> Option<(Timestamp, Uuid)> {
@@ -378,6 +414,44 @@ mod tests {
         );
         assert_eq!(child.parent_id(), Some(root.run_id()));
         assert_eq!(DottedOrder::parse(child.as_str()).unwrap(), child);
+    }
+
+    #[test]
+    fn ids_read_once_agree_with_the_segments() {
+        let a = DottedOrder::parse(ROOT).unwrap();
+        let b = a.child(
+            Timestamp::from_micros(1_767_323_045_678_902),
+            crate::uuid7(),
+        );
+        let c = b.child(
+            Timestamp::from_micros(1_767_323_045_678_903),
+            crate::uuid7(),
+        );
+        // Parsed from text (canonical and upper-case), owned or not.
+        let upper = c.as_str().to_uppercase();
+        for d in [
+            c.clone(),
+            DottedOrder::parse(c.as_str()).unwrap(),
+            DottedOrder::parse(&upper).unwrap(),
+            DottedOrder::parse_owned(format!(" {} ", c.as_str())).unwrap(),
+        ] {
+            let segs: Vec<_> = d.segments().collect();
+            assert_eq!(segs.len(), 3);
+            assert_eq!(d.trace_id(), segs[0].1);
+            assert_eq!(d.parent_id(), Some(segs[1].1));
+            assert_eq!(d.run_id(), segs[2].1);
+            assert_eq!(d.start_time(), segs[2].0);
+            assert_eq!(
+                d.parts(),
+                (segs[0].1, Some(segs[1].1), segs[2].1, segs[2].0)
+            );
+            assert_eq!(d, c);
+        }
+        assert_eq!(a.parent_id(), None);
+        assert_eq!(
+            (a.trace_id(), a.run_id()),
+            (b.trace_id(), b.parent_id().unwrap())
+        );
     }
 
     #[test]
