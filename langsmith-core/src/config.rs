@@ -82,8 +82,15 @@ pub struct ExporterSettings {
     pub request_timeout: Duration,
     /// Longest wait between retries.
     pub max_backoff: Duration,
-    /// Whether to compress with zstd when the server allows it.
+    /// Whether to compress with zstd when the server allows it
+    /// (`LANGSMITH_DISABLE_RUN_COMPRESSION=true` turns it off, as in the
+    /// Python SDK).
     pub compression: bool,
+    /// The zstd level (`LANGSMITH_RUN_COMPRESSION_LEVEL`, default 1 as in
+    /// the Python SDK). Negative levels trade size for less CPU on the
+    /// exporter thread; higher ones the reverse. Clamped to the levels zstd
+    /// supports (-131072 to 22).
+    pub compression_level: i32,
     /// Most requests in flight at once per destination. A second one starts
     /// only while full batches wait (a backlog, e.g. a far or slow
     /// LangSmith), never while retrying after a failure; under light load
@@ -108,6 +115,7 @@ impl Default for ExporterSettings {
             request_timeout: Duration::from_secs(30),
             max_backoff: Duration::from_secs(10),
             compression: true,
+            compression_level: 1,
             max_in_flight: 4,
             shutdown_timeout: Duration::from_secs(5),
         }
@@ -229,6 +237,19 @@ impl Config {
                 *slot = parse_bool(name, &v).unwrap_or(false);
             }
         }
+        if let Some(v) = get("DISABLE_RUN_COMPRESSION") {
+            cfg.exporter.compression =
+                !parse_bool("LANGSMITH_DISABLE_RUN_COMPRESSION", &v).unwrap_or(false);
+        }
+        if let Some(v) = get("RUN_COMPRESSION_LEVEL") {
+            match v.trim().parse::<i32>() {
+                Ok(level) => cfg.exporter.compression_level = level,
+                Err(_) => tracing::warn!(
+                    value = %v,
+                    "LANGSMITH_RUN_COMPRESSION_LEVEL must be an integer; using 1"
+                ),
+            }
+        }
         if let Some(v) = get("RUNS_ENDPOINTS") {
             cfg.replicas = parse_runs_endpoints(&v);
         }
@@ -323,6 +344,27 @@ mod tests {
         assert_eq!(c.sampling_rate, 1.0);
         assert_eq!(c.tracing, None);
         assert_eq!(c.endpoint, "http://x:1");
+    }
+
+    #[test]
+    fn compression_settings_like_python() {
+        let c = cfg(&[]);
+        assert!(c.exporter.compression);
+        assert_eq!(c.exporter.compression_level, 1);
+        let c = cfg(&[
+            ("LANGSMITH_DISABLE_RUN_COMPRESSION", "true"),
+            ("LANGSMITH_RUN_COMPRESSION_LEVEL", " -3 "),
+        ]);
+        assert!(!c.exporter.compression);
+        assert_eq!(c.exporter.compression_level, -3);
+        let c = cfg(&[
+            ("LANGCHAIN_DISABLE_RUN_COMPRESSION", "false"),
+            ("LANGSMITH_RUN_COMPRESSION_LEVEL", "fast"),
+        ]);
+        assert!(c.exporter.compression);
+        assert_eq!(c.exporter.compression_level, 1);
+        let c = cfg(&[("LANGSMITH_DISABLE_RUN_COMPRESSION", "perhaps")]);
+        assert!(c.exporter.compression);
     }
 
     #[test]

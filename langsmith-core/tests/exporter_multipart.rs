@@ -418,6 +418,53 @@ fn zstd_only_when_info_allows_it() {
     }
 }
 
+/// `LANGSMITH_DISABLE_RUN_COMPRESSION` and `LANGSMITH_RUN_COMPRESSION_LEVEL`
+/// (the Python SDK's variables) reach the wire: off means a plain body, a
+/// level changes the compressed bytes, never what they decode to.
+#[test]
+fn compression_variables_reach_the_wire() {
+    let mut sizes = HashMap::new();
+    for (vars, expect_zstd) in [
+        (vec![("LANGSMITH_DISABLE_RUN_COMPRESSION", "true")], false),
+        (vec![("LANGSMITH_RUN_COMPRESSION_LEVEL", "-7")], true),
+        (vec![("LANGSMITH_RUN_COMPRESSION_LEVEL", "19")], true),
+    ] {
+        let server = TestServer::start_with(zstd_info(true));
+        let url = server.url();
+        let mut cfg = Config::from_lookup(|k| match k {
+            "LANGSMITH_ENDPOINT" => Some(url.clone()),
+            "LANGSMITH_API_KEY" => Some("test-key".into()),
+            _ => vars
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string()),
+        });
+        cfg.exporter.batch_interval = Duration::from_secs(30); // only the flush sends
+        let client = client(cfg);
+        let ids = python_equivalent_trace(&client);
+        assert!(client.flush_blocking(WAIT));
+        let recs = server.ingest_records();
+        assert_eq!(recs.len(), 1, "{vars:?}");
+        let r = &recs[0];
+        assert_eq!(
+            r.header("content-encoding") == Some("zstd"),
+            expect_zstd,
+            "{vars:?}"
+        );
+        let names = r.part_names();
+        for id in ids {
+            assert!(names.contains(&format!("post.{id}").as_str()), "{vars:?}");
+        }
+        sizes.insert(vars[0].1, (r.raw.len(), r.body.len()));
+    }
+    let (fast, plain_fast) = sizes["-7"];
+    let (strong, plain_strong) = sizes["19"];
+    // Same trace, same decoded size up to the ids' and times' digits.
+    assert!(plain_fast.abs_diff(plain_strong) < 64, "{sizes:?}");
+    assert!(strong < fast, "level 19 ({strong} B) vs -7 ({fast} B)");
+    assert_eq!(sizes["true"].0, sizes["true"].1);
+}
+
 #[test]
 fn feedback_goes_as_a_feedback_part() {
     let server = TestServer::start();

@@ -548,20 +548,35 @@ fn remap_feedback(fb: &Feedback, project: &str) -> Feedback {
     f
 }
 
-/// Compresses bodies with zstd (level 1, like the Python SDK's default),
-/// reusing one compression context (creating one per body costs about as
-/// much as compressing a 100-run batch).
+/// Compresses bodies with zstd at [`ExporterSettings::compression_level`]
+/// (default 1, as the Python SDK), reusing one compression context
+/// (creating one per body costs about as much as compressing a 100-run
+/// batch).
+///
+/// [`ExporterSettings::compression_level`]: crate::ExporterSettings::compression_level
 #[derive(Default)]
-pub(crate) struct Compressor(Option<zstd::bulk::Compressor<'static>>);
+pub(crate) struct Compressor {
+    ctx: Option<zstd::bulk::Compressor<'static>>,
+    level: i32,
+}
 
 impl Compressor {
+    /// A compressor at `level`, clamped to what the zstd library supports.
+    pub(crate) fn new(level: i32) -> Self {
+        let range = zstd::compression_level_range();
+        Compressor {
+            ctx: None,
+            level: level.clamp(*range.start(), *range.end()),
+        }
+    }
+
     pub(crate) fn compress(&mut self, body: &[u8]) -> std::io::Result<Vec<u8>> {
-        let mut ctx = match self.0.take() {
+        let mut ctx = match self.ctx.take() {
             Some(ctx) => ctx,
-            None => zstd::bulk::Compressor::new(1)?,
+            None => zstd::bulk::Compressor::new(self.level)?,
         };
         let out = ctx.compress(body);
-        self.0 = Some(ctx);
+        self.ctx = Some(ctx);
         out
     }
 }
@@ -645,14 +660,23 @@ mod tests {
 
     #[test]
     fn one_compressor_serves_many_bodies() {
-        let mut c = Compressor::default();
         let a = b"--b\r\npost.1 {\"a\":1}\r\n--b--\r\n".repeat(50);
         let b = b"other body".repeat(10);
-        for body in [&a, &b, &a] {
-            let z = c.compress(body).unwrap();
-            assert!(z.len() < body.len());
-            assert_eq!(&zstd::bulk::decompress(&z, body.len()).unwrap(), body);
+        // Any level, out-of-range ones clamped (the extremes barely compress).
+        for level in [1, -5, 19, i32::MIN, i32::MAX] {
+            let mut c = Compressor::new(level);
+            for body in [&a, &b, &a] {
+                let z = c.compress(body).unwrap();
+                if body.len() > 1000 && (-5..=19).contains(&level) {
+                    assert!(z.len() < body.len(), "level {level}");
+                }
+                assert_eq!(&zstd::bulk::decompress(&z, body.len()).unwrap(), body);
+            }
         }
+        // Higher levels compress this body at least as well as level 1.
+        let fast = Compressor::new(-5).compress(&a).unwrap().len();
+        let strong = Compressor::new(19).compress(&a).unwrap().len();
+        assert!(strong <= fast, "{strong} > {fast}");
     }
 
     #[test]

@@ -153,6 +153,7 @@ impl Worker {
     ) -> Self {
         Worker {
             shared,
+            compressor: multipart::Compressor::new(settings.compression_level),
             settings,
             http,
             endpoints: dests.into_iter().map(Endpoint::new).collect(),
@@ -163,7 +164,6 @@ impl Worker {
             spare: Vec::new(),
             rng: SmallRng::from_os_rng(),
             shutdown_deadline: None,
-            compressor: multipart::Compressor::default(),
             body_hint: 0,
         }
     }
