@@ -114,12 +114,14 @@ fn decode_bytes_into(bytes: &[u8], first: usize, out: &mut Vec<u8>) -> Result<()
                 rest = tail;
                 continue;
             }
-            // The literal bytes before that `%` in one copy.
+            // The literal bytes before that `%`: the whole word is copied
+            // (a fixed-size move, no `memcpy` call) and cut back to them.
             let n = (found.trailing_zeros() / 8) as usize;
             if n > 0 {
-                let (literal, from_pct) = rest.split_at(n);
-                out.extend_from_slice(literal);
-                rest = from_pct;
+                let len = out.len();
+                out.extend_from_slice(chunk);
+                out.truncate(len + n);
+                rest = rest.get(n..).unwrap_or_default();
             }
         }
         rest = match rest {
