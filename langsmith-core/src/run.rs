@@ -272,6 +272,15 @@ pub fn to_payload<T: Serialize + ?Sized>(value: &T, wrap_key: &str) -> Payload {
     }
 }
 
+/// Whether `s` needs escaping as a JSON string (a quote, a backslash or a
+/// control character). Checked without an early exit, so that it
+/// vectorizes; the fast JSON writers copy `s` as is when this is false.
+pub(crate) fn json_needs_escape(s: &str) -> bool {
+    s.bytes().fold(false, |acc, b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
+}
+
 /// `{"<key>": <value>}` without building a map.
 struct Wrapped<'a> {
     key: &'a str,

@@ -168,14 +168,10 @@ fn push_uuid(out: &mut Vec<u8>, id: &Uuid) {
     out.extend_from_slice(&buf);
 }
 
-/// A JSON string: copied as is when nothing in it needs escaping (checked
-/// without an early exit, so that the check vectorizes), else through
-/// serde_json's escaper.
+/// A JSON string: copied as is when nothing in it needs escaping, else
+/// through serde_json's escaper.
 fn push_str(out: &mut Vec<u8>, s: &str) -> Result<(), serde_json::Error> {
-    let needs_escape = s.bytes().fold(false, |acc, b| {
-        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
-    });
-    if needs_escape {
+    if crate::run::json_needs_escape(s) {
         return serde_json::to_writer(&mut *out, s);
     }
     out.reserve(s.len() + 2);

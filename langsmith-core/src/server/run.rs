@@ -590,16 +590,12 @@ fn status_payload(status: u16) -> crate::Payload {
     }
 }
 
-/// `"s"` when nothing in `s` needs escaping (checked without an early exit,
-/// so that it vectorizes); `false` otherwise, and `out` is then unusable.
+/// Appends `"s"`; `false` when `s` needed escaping (`out` is then unusable).
 fn push_plain_json_str(out: &mut String, s: &str) -> bool {
-    let needs_escape = s.bytes().fold(false, |acc, b| {
-        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
-    });
     out.push('"');
     out.push_str(s);
     out.push('"');
-    !needs_escape
+    !crate::run::json_needs_escape(s)
 }
 
 /// A server run's inputs, as far as [`RecordOptions`](super::RecordOptions) allows.
