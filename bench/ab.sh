@@ -27,6 +27,13 @@ fi
 filter=$1
 rounds=$2
 shift 2
+# Results are labelled by file name: two binaries with the same name would
+# be merged into one row without a word.
+dups=$(for bin in "$@"; do basename "$bin"; done | sort | uniq -d)
+if [ -n "$dups" ]; then
+  echo "ab.sh: binaries must have distinct file names (copy them aside as e.g. headers-before, headers-after): $dups" >&2
+  exit 2
+fi
 for r in $(seq "$rounds"); do
   for bin in "$@"; do
     "$bin" --bench --warm-up-time 0.5 --measurement-time 1.5 "$filter" 2>&1 |
