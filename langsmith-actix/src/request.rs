@@ -16,12 +16,12 @@ impl HeaderSource for ActixHeaders<'_> {
     }
 }
 
-/// Starts the run of `req` (the route template from `match_pattern()`).
-/// See [`ServerOptions::may_trace`].
+/// Whether `req` can be traced at all; see [`ServerOptions::may_trace`].
 pub(crate) fn may_trace(opts: &ServerOptions, req: &ServiceRequest) -> bool {
     opts.may_trace(&ActixHeaders(req.headers()))
 }
 
+/// Starts the run of `req` (the route template from `match_pattern()`).
 pub(crate) fn start_run(opts: &ServerOptions, req: &ServiceRequest) -> ServerRun {
     let headers = ActixHeaders(req.headers());
     let route = req.match_pattern();
