@@ -427,11 +427,7 @@ impl RunBuilder {
         };
         let empty = empty_shared();
         self.finish_start(ContextInner {
-            id,
-            trace_id: id,
-            parent_id: None,
             dotted_order: dotted,
-            start_time: start,
             project,
             inherited_tags: empty.tags.clone(),
             inherited_metadata: empty.metadata.clone(),
@@ -449,17 +445,13 @@ impl RunBuilder {
         let p = &parent.inner;
         let start = self.start_time.unwrap_or_else(Timestamp::now);
         let id = self.new_id(start);
-        let start = start.max(p.start_time);
+        let start = start.max(p.dotted_order.start_time());
         let project: Arc<str> = match &self.project {
             Some(proj) => Arc::from(proj.as_str()),
             None => p.project.clone(),
         };
         self.finish_start(ContextInner {
-            id,
-            trace_id: p.trace_id,
-            parent_id: Some(p.id),
             dotted_order: p.dotted_order.child(start, id),
-            start_time: start,
             project,
             inherited_tags: p.inherited_tags.clone(),
             inherited_metadata: p.inherited_metadata.clone(),
@@ -501,14 +493,14 @@ impl RunBuilder {
             };
         }
         let c = &ctx.inner;
-        let mut rec = Box::new(RunRecord::with_trace_id(
-            c.id,
+        let d = &c.dotted_order;
+        let mut rec = Box::new(RunRecord::new(
+            d.run_id(),
             self.name,
             self.run_type,
-            c.start_time,
-            c.dotted_order.as_str().to_owned(),
-            c.trace_id,
-            c.parent_id,
+            d.start_time(),
+            d.clone(),
+            d.parent_id(),
             c.project.clone(),
         ));
         rec.tags = c.tags.to_vec();

@@ -38,11 +38,9 @@ pub struct RunContext {
 }
 
 pub(crate) struct ContextInner {
-    pub(crate) id: Uuid,
-    pub(crate) trace_id: Uuid,
-    pub(crate) parent_id: Option<Uuid>,
+    /// Also the run's id, trace id, parent id and start time (read once
+    /// when it was built or parsed).
     pub(crate) dotted_order: DottedOrder,
-    pub(crate) start_time: Timestamp,
     pub(crate) project: Arc<str>,
     /// Tags and metadata every descendant inherits (from baggage or scope).
     pub(crate) inherited_tags: Arc<[String]>,
@@ -62,8 +60,8 @@ pub(crate) struct ContextInner {
 impl fmt::Debug for RunContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RunContext")
-            .field("id", &self.inner.id)
-            .field("trace_id", &self.inner.trace_id)
+            .field("id", &self.id())
+            .field("trace_id", &self.trace_id())
             .field("dotted_order", &self.inner.dotted_order)
             .field("project", &self.inner.project)
             .field("sampled", &self.inner.sampled)
@@ -82,7 +80,7 @@ impl RunContext {
     /// assert_eq!(ctx.id().get_version_num(), 7);
     /// ```
     pub fn id(&self) -> Uuid {
-        self.inner.id
+        self.inner.dotted_order.run_id()
     }
 
     /// The trace id (the root run's id).
@@ -93,7 +91,7 @@ impl RunContext {
     /// assert_eq!(run.context().unwrap().trace_id(), run.context().unwrap().id());
     /// ```
     pub fn trace_id(&self) -> Uuid {
-        self.inner.trace_id
+        self.inner.dotted_order.trace_id()
     }
 
     /// The parent run's id.
@@ -105,7 +103,7 @@ impl RunContext {
     /// assert_eq!(child.context().unwrap().parent_id(), Some(run.context().unwrap().id()));
     /// ```
     pub fn parent_id(&self) -> Option<Uuid> {
-        self.inner.parent_id
+        self.inner.dotted_order.parent_id()
     }
 
     /// The dotted order.
@@ -127,7 +125,7 @@ impl RunContext {
     /// assert!(run.context().unwrap().start_time() <= Timestamp::now());
     /// ```
     pub fn start_time(&self) -> Timestamp {
-        self.inner.start_time
+        self.inner.dotted_order.start_time()
     }
 
     /// The project the run goes to.
@@ -320,13 +318,8 @@ impl RunContext {
         } else {
             Arc::from(baggage.replicas)
         };
-        let (trace_id, parent_id, id, start_time) = dotted_order.parts();
         Some(RunContext {
             inner: Arc::new(ContextInner {
-                id,
-                trace_id,
-                parent_id,
-                start_time,
                 dotted_order,
                 project,
                 inherited_tags: tags.clone(),

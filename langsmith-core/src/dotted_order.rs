@@ -319,17 +319,6 @@ impl DottedOrder {
         self.ids.start
     }
 
-    /// `(trace id, parent id, run id, start time)`.
-    pub(crate) fn parts(&self) -> (Uuid, Option<Uuid>, Uuid, Timestamp) {
-        let Ids {
-            trace_id,
-            parent_id,
-            run_id,
-            start,
-        } = self.ids;
-        (trace_id, parent_id, run_id, start)
-    }
-
     /// The id of the parent run (the segment before the last), if any.
     ///
     /// ```
@@ -441,10 +430,6 @@ mod tests {
             assert_eq!(d.parent_id(), Some(segs[1].1));
             assert_eq!(d.run_id(), segs[2].1);
             assert_eq!(d.start_time(), segs[2].0);
-            assert_eq!(
-                d.parts(),
-                (segs[0].1, Some(segs[1].1), segs[2].1, segs[2].0)
-            );
             assert_eq!(d, c);
         }
         assert_eq!(a.parent_id(), None);
@@ -479,14 +464,21 @@ mod tests {
     }
 
     #[test]
-    fn parts_match_the_accessors() {
+    fn accessors_match_the_segments_at_any_depth() {
         let seg = |i: usize| format!("20260102T0304056789{i:02}Z0193d5a2-0000-7000-8000-{i:012}");
         for depth in 1..=4 {
             let s: Vec<String> = (1..=depth).map(seg).collect();
             let d = DottedOrder::parse(&s.join(".")).unwrap();
+            let segs: Vec<_> = d.segments().collect();
+            let last = segs[depth - 1];
             assert_eq!(
-                d.parts(),
                 (d.trace_id(), d.parent_id(), d.run_id(), d.start_time()),
+                (
+                    segs[0].1,
+                    depth.checked_sub(2).map(|i| segs[i].1),
+                    last.1,
+                    last.0
+                ),
                 "depth {depth}"
             );
         }

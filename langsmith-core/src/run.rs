@@ -196,30 +196,7 @@ impl RunRecord {
         session_name: Arc<str>,
     ) -> Self {
         let trace_id = dotted_order.trace_id();
-        Self::with_trace_id(
-            id,
-            name,
-            run_type,
-            start_time,
-            dotted_order.into_string(),
-            trace_id,
-            parent_run_id,
-            session_name,
-        )
-    }
-
-    /// Like [`RunRecord::new`] with the trace id already known (no re-parse).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn with_trace_id(
-        id: Uuid,
-        name: impl Into<Cow<'static, str>>,
-        run_type: RunType,
-        start_time: Timestamp,
-        dotted_order: String,
-        trace_id: Uuid,
-        parent_run_id: Option<Uuid>,
-        session_name: Arc<str>,
-    ) -> Self {
+        let dotted_order = dotted_order.into_string();
         RunRecord {
             id,
             start_time,

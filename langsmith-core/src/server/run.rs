@@ -440,7 +440,7 @@ fn forced_root(name: String, o: &Inner, client: &Client) -> Run {
     let start = Timestamp::now();
     let dotted = DottedOrder::root(start, id);
     let project = client.inner.project.clone();
-    let none: Arc<[String]> = Arc::from(Vec::new());
+    let empty = crate::builder::empty_shared();
     let tags: Arc<[String]> = Arc::from(o.tags.clone());
     let mut rec = Box::new(RunRecord::new(
         id,
@@ -455,20 +455,16 @@ fn forced_root(name: String, o: &Inner, client: &Client) -> Run {
     rec.extra.metadata = o.metadata.clone();
     let ctx = RunContext {
         inner: Arc::new(ContextInner {
-            id,
-            trace_id: id,
-            parent_id: None,
             dotted_order: dotted,
-            start_time: start,
             project,
-            inherited_tags: none.clone(),
-            inherited_metadata: Arc::new(Map::new()),
+            inherited_tags: empty.tags.clone(),
+            inherited_metadata: empty.metadata.clone(),
             tags,
             metadata: Arc::new(o.metadata.clone()),
             sampled: true,
             client: client.clone(),
-            foreign_baggage: none.clone(),
-            replicas: Arc::from(Vec::new()),
+            foreign_baggage: empty.tags.clone(),
+            replicas: empty.replicas.clone(),
             remote: false,
         }),
     };
