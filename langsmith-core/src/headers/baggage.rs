@@ -229,12 +229,10 @@ fn valid_foreign(key: &str, entry: &str) -> bool {
             .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
 }
 
-/// Splits `value` into trimmed, non-empty list members.
+/// Splits `value` into trimmed, non-empty list members (the scanner that
+/// reads incoming baggage).
 pub(crate) fn members(value: &str) -> impl Iterator<Item = &str> {
-    value
-        .split(',')
-        .map(|m| m.trim_matches(OWS))
-        .filter(|m| !m.is_empty())
+    Members::new(value).map(|m| m.entry)
 }
 
 /// The key of a list member (the whole member when it has no `=`).
@@ -459,15 +457,12 @@ fn flat_string_object(text: &str) -> Option<Map<String, Value>> {
         // memchr, and a check without early exit (vectorized): long values
         // are not walked byte by byte.
         let len = find_ascii(text, start, b'"')? - start;
-        let body = b.get(start..start + len)?;
-        if body
-            .iter()
-            .fold(false, |bad, &c| bad | (c == b'\\') | (c < 0x20))
-        {
+        let body = text.get(start..start + len)?;
+        if crate::run::json_needs_escape(body) {
             return None;
         }
         *i = start + len + 1;
-        text.get(start..start + len)
+        Some(body)
     };
     let mut map = Map::new();
     let mut i = 0;
@@ -606,7 +601,10 @@ mod tests {
 
     /// What the single-pass scanner must agree with: the three-pass split.
     fn by_split(value: &str) -> Vec<Member<'_>> {
-        members(value)
+        value
+            .split(',')
+            .map(|m| m.trim_matches(OWS))
+            .filter(|m| !m.is_empty())
             .map(|entry| match entry.split_once('=') {
                 Some((key, rest)) => Member {
                     entry,
