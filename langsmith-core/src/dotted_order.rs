@@ -352,8 +352,7 @@ impl std::str::FromStr for DottedOrder {
 
 fn push_segment(s: &mut String, start: Timestamp, id: Uuid) {
     start.write_dotted_segment(s);
-    let mut buf = [0u8; ID_LEN];
-    s.push_str(id.hyphenated().encode_lower(&mut buf));
+    crate::id::push_hyphenated(s, &id);
 }
 
 /// A validated dotted order in canonical form: stamps upper-case, ids

@@ -161,11 +161,10 @@ impl PostMain<'_> {
 
 /// `"` + the hyphenated lower-case id + `"`.
 fn push_uuid(out: &mut Vec<u8>, id: &Uuid) {
-    let mut buf = [0u8; 38];
-    buf[0] = b'"';
-    buf[37] = b'"';
-    id.hyphenated().encode_lower(&mut buf[1..37]);
-    out.extend_from_slice(&buf);
+    out.reserve(38);
+    out.push(b'"');
+    out.extend_from_slice(&crate::id::hyphenated(id));
+    out.push(b'"');
 }
 
 /// A JSON string: copied as is when nothing in it needs escaping, else
@@ -233,6 +232,9 @@ fn empty_object() -> &'static RawValue {
 pub(crate) struct MultipartWriter {
     buf: Vec<u8>,
     boundary: String,
+    /// `--{boundary}\r\nContent-Disposition: form-data; name="`: how every
+    /// part starts.
+    head: Vec<u8>,
     scratch: Vec<u8>,
     name: String,
     /// The `(op, id)` whose prefix `name` holds.
@@ -258,9 +260,14 @@ impl MultipartWriter {
 
     /// An empty body with the given boundary.
     pub(crate) fn with_boundary(boundary: String) -> Self {
+        let mut head = Vec::with_capacity(boundary.len() + 48);
+        head.extend_from_slice(b"--");
+        head.extend_from_slice(boundary.as_bytes());
+        head.extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"");
         MultipartWriter {
             buf: Vec::with_capacity(16 * 1024),
             boundary,
+            head,
             scratch: Vec::with_capacity(1024),
             name: String::with_capacity(64),
             name_key: None,
@@ -289,12 +296,14 @@ impl MultipartWriter {
     }
 
     fn part(&mut self, data: &[u8]) {
+        const TYPE_AND_LENGTH: &[u8] = b"\"\r\nContent-Type: application/json\r\nContent-Length: ";
         let buf = &mut self.buf;
-        buf.extend_from_slice(b"--");
-        buf.extend_from_slice(self.boundary.as_bytes());
-        buf.extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"");
+        // One reservation for the whole part (26: the length's digits and
+        // the line ends).
+        buf.reserve(self.head.len() + self.name.len() + TYPE_AND_LENGTH.len() + 26 + data.len());
+        buf.extend_from_slice(&self.head);
         buf.extend_from_slice(self.name.as_bytes());
-        buf.extend_from_slice(b"\"\r\nContent-Type: application/json\r\nContent-Length: ");
+        buf.extend_from_slice(TYPE_AND_LENGTH);
         push_decimal(buf, data.len());
         buf.extend_from_slice(b"\r\n\r\n");
         buf.extend_from_slice(data);
@@ -311,8 +320,7 @@ impl MultipartWriter {
             self.name.clear();
             self.name.push_str(op);
             self.name.push('.');
-            let mut tmp = Uuid::encode_buffer();
-            self.name.push_str(id.hyphenated().encode_lower(&mut tmp));
+            crate::id::push_hyphenated(&mut self.name, id);
             self.name_key = Some((op, *id));
         }
         if let Some(f) = field {
@@ -332,6 +340,21 @@ impl MultipartWriter {
         serde_json::to_writer(&mut self.scratch, value)?;
         self.scratch_part(op, id, field);
         Ok(())
+    }
+
+    /// `events`: `[]` (the usual) without serde.
+    fn events_part(
+        &mut self,
+        op: &'static str,
+        id: &Uuid,
+        events: &[serde_json::Value],
+    ) -> Result<(), serde_json::Error> {
+        if events.is_empty() {
+            self.raw_part(op, id, "events", "[]");
+            Ok(())
+        } else {
+            self.json_part(op, id, Some("events"), events)
+        }
     }
 
     /// `extra`, byte for byte as `serde_json::to_vec(&extra)` writes it.
@@ -409,7 +432,7 @@ impl MultipartWriter {
                 self.raw_part("post", id, "inputs", inputs);
                 let outputs = run.outputs.as_deref().map_or("{}", RawValue::get);
                 self.raw_part("post", id, "outputs", outputs);
-                self.json_part("post", id, Some("events"), &run.events)?;
+                self.events_part("post", id, &run.events)?;
                 self.extra_part("post", id, &run.extra)?;
                 if let Some(error) = &run.error {
                     self.json_part("post", id, Some("error"), error)?;
@@ -442,7 +465,7 @@ impl MultipartWriter {
                 if let Some(outputs) = &run.outputs {
                     self.raw_part("patch", id, "outputs", outputs.get());
                 }
-                self.json_part("patch", id, Some("events"), &run.events)?;
+                self.events_part("patch", id, &run.events)?;
                 self.extra_part("patch", id, &run.extra)?;
                 if let Some(error) = &run.error {
                     self.json_part("patch", id, Some("error"), error)?;
