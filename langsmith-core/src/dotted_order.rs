@@ -351,8 +351,13 @@ impl std::str::FromStr for DottedOrder {
 }
 
 fn push_segment(s: &mut String, start: Timestamp, id: Uuid) {
-    start.write_dotted_segment(s);
-    crate::id::push_hyphenated(s, &id);
+    let mut seg = [0u8; SEGMENT_LEN];
+    seg[..DOTTED_STAMP_LEN].copy_from_slice(&start.dotted_bytes());
+    seg[DOTTED_STAMP_LEN..].copy_from_slice(&crate::id::hyphenated(&id));
+    // Digits, letters and `-` only: one check for the whole segment.
+    if let Ok(seg) = std::str::from_utf8(&seg) {
+        s.push_str(seg);
+    }
 }
 
 /// A validated dotted order in canonical form: stamps upper-case, ids

@@ -121,6 +121,15 @@ impl Timestamp {
     /// assert_eq!(s, "19700101T000000000000Z");
     /// ```
     pub fn write_dotted_segment(self, out: &mut String) {
+        // Every byte is an ASCII digit or letter, so this never fails; one
+        // `push_str` instead of 22 `push`es.
+        if let Ok(stamp) = std::str::from_utf8(&self.dotted_bytes()) {
+            out.push_str(stamp);
+        }
+    }
+
+    /// `YYYYMMDDTHHMMSSffffffZ` as bytes.
+    pub(crate) fn dotted_bytes(self) -> [u8; DOTTED_STAMP_LEN] {
         let d = self.digits();
         let mut b = *b"00000000T000000000000Z";
         b[0..8].copy_from_slice(&d.date);
@@ -128,11 +137,7 @@ impl Timestamp {
         b[11..13].copy_from_slice(&d.minute);
         b[13..15].copy_from_slice(&d.second);
         b[15..21].copy_from_slice(&d.micros);
-        // Every byte written above is an ASCII digit or letter, so this
-        // never fails; one `push_str` instead of 22 `push`es.
-        if let Ok(stamp) = std::str::from_utf8(&b) {
-            out.push_str(stamp);
-        }
+        b
     }
 
     /// The date and time fields as ASCII digit pairs (the year clamped to
