@@ -5,7 +5,10 @@
 # these counts move < 2 %). Kernel time is not counted (callgrind sees user
 # space only).
 #
-#   bench/wrk_instructions.sh [--seconds 4] [--top 25]
+#   bench/wrk_instructions.sh [--seconds 4] [--top 25] [--service PATH]
+#
+# --service runs another build of examples/axum_service (e.g. one made from
+# an older commit with its own CARGO_TARGET_DIR) to compare two builds.
 #
 # For each of tracing off / on: the service runs under callgrind
 # (--separate-threads) sending to a null sink that only reads bodies; wrk
@@ -21,10 +24,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 seconds=4
 top=25
+service=
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --top) top=$2; shift 2 ;;
+    --service) service=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -37,6 +42,7 @@ out=$root/target/bench-instructions
 rm -rf "$out" && mkdir -p "$out"
 cargo build --release --quiet --example axum_service --example null_sink
 bin=${CARGO_TARGET_DIR:-$root/target}/release/examples
+service=${service:-$bin/axum_service}
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -61,7 +67,7 @@ sink=$(wait_listening "$out/null_sink.out")
 for tracing in false true; do
   LANGSMITH_ENDPOINT=http://$sink LANGSMITH_TRACING=$tracing PORT=0 \
     valgrind --tool=callgrind --separate-threads=yes \
-    --callgrind-out-file="$out/$tracing.cg" "$bin/axum_service" >"$out/$tracing.log" 2>&1 &
+    --callgrind-out-file="$out/$tracing.cg" "$service" >"$out/$tracing.log" 2>&1 &
   pid=$!
   pids+=("$pid")
   addr=$(wait_listening "$out/$tracing.log")

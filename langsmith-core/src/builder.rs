@@ -494,12 +494,17 @@ impl RunBuilder {
         }
         let c = &ctx.inner;
         let d = &c.dotted_order;
-        let mut rec = Box::new(RunRecord::new(
+        // The dotted order is left empty here: the context holds it, and
+        // the record gets it when it leaves the run (moved from the
+        // context when the run ends holding its last handle, copied
+        // otherwise; see `Run::finish`) — one allocation and copy fewer
+        // per run.
+        let mut rec = Box::new(RunRecord::new_without_dotted_order(
             d.run_id(),
             self.name,
             self.run_type,
             d.start_time(),
-            d.clone(),
+            d.trace_id(),
             d.parent_id(),
             c.project.clone(),
         ));

@@ -8,7 +8,7 @@
 
 use crate::client::Client;
 use crate::headers::{self, Baggage, IncomingContext, Outgoing, ReplicaHint};
-use crate::{DottedOrder, Timestamp};
+use crate::{DottedOrder, RunRecord, Timestamp};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::future::Future;
@@ -71,6 +71,20 @@ impl fmt::Debug for RunContext {
 }
 
 impl RunContext {
+    /// Hands `rec`, the record of this context's run (ending now), to the
+    /// client. An empty dotted order is filled from this context: moved out
+    /// when this is its last handle (the usual end of a run), copied
+    /// otherwise.
+    pub(crate) fn submit_ended(mut self, mut rec: Box<RunRecord>, create: bool) {
+        if rec.dotted_order.is_empty() {
+            rec.dotted_order = match Arc::get_mut(&mut self.inner) {
+                Some(inner) => inner.dotted_order.take_text(),
+                None => self.inner.dotted_order.as_str().to_owned(),
+            };
+        }
+        self.inner.client.submit_run(rec, create);
+    }
+
     /// The run id.
     ///
     /// ```

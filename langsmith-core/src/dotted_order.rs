@@ -262,6 +262,12 @@ impl DottedOrder {
         self.text
     }
 
+    /// Takes the text out, leaving this dotted order's text empty (its ids
+    /// and start time stay): for a context about to be dropped.
+    pub(crate) fn take_text(&mut self) -> String {
+        std::mem::take(&mut self.text)
+    }
+
     /// `(start time, run id)` of each run from the root down.
     ///
     /// ```

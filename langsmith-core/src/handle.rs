@@ -215,7 +215,19 @@ impl Run {
     /// }
     /// ```
     pub fn record_mut(&mut self) -> Option<&mut RunRecord> {
+        self.fill_dotted_order();
         self.rec.as_deref_mut()
+    }
+
+    /// Copies the context's dotted order into the record when it is still
+    /// empty (it is filled only when the record leaves the run, see
+    /// `finish_start` in the builder).
+    fn fill_dotted_order(&mut self) {
+        if let (Some(rec), Some(ctx)) = (&mut self.rec, &self.ctx)
+            && rec.dotted_order.is_empty()
+        {
+            rec.dotted_order = ctx.dotted_order().as_str().to_owned();
+        }
     }
 
     /// Sends the run's creation now, before it ends (useful for long runs, so
@@ -235,6 +247,7 @@ impl Run {
         if self.posted {
             return;
         }
+        self.fill_dotted_order();
         if let (Some(rec), Some(ctx)) = (&self.rec, &self.ctx) {
             ctx.client().submit_run(rec.clone(), true);
             self.posted = true;
@@ -258,6 +271,7 @@ impl Run {
             self.post();
             return;
         }
+        self.fill_dotted_order();
         if let (Some(rec), Some(ctx)) = (&self.rec, &self.ctx) {
             ctx.client().submit_run(rec.clone(), false);
         }
@@ -273,7 +287,7 @@ impl Run {
     /// assert!(sink.runs()[0].end_time.is_some());
     /// ```
     pub fn end(mut self) {
-        self.finish(None);
+        self.finish_last(None);
     }
 
     /// Sets the outputs and ends the run.
@@ -287,7 +301,7 @@ impl Run {
     /// ```
     pub fn end_with_outputs<T: Serialize + ?Sized>(mut self, outputs: &T) {
         self.set_outputs(outputs);
-        self.finish(None);
+        self.finish_last(None);
     }
 
     /// Sets the error and ends the run.
@@ -301,7 +315,7 @@ impl Run {
     /// ```
     pub fn end_with_error(mut self, error: impl fmt::Display) {
         self.set_error(error);
-        self.finish(None);
+        self.finish_last(None);
     }
 
     /// Ends the run with an explicit end time.
@@ -315,16 +329,31 @@ impl Run {
     /// assert_eq!(sink.runs()[0].end_time, Some(t));
     /// ```
     pub fn end_at(mut self, end_time: Timestamp) {
-        self.finish(Some(end_time));
+        self.finish_last(Some(end_time));
     }
 
+    /// Ends the run and hands its record to the client; the run keeps its
+    /// context.
     pub(crate) fn finish(&mut self, end_time: Option<Timestamp>) {
+        self.fill_dotted_order();
         let (Some(mut rec), Some(ctx)) = (self.rec.take(), self.ctx.as_ref()) else {
             return;
         };
         let end = end_time.unwrap_or_else(Timestamp::now).max(rec.start_time);
         rec.end_time = Some(end);
         ctx.client().submit_run(rec, !self.posted);
+    }
+
+    /// [`finish`](Self::finish) for a run going away (`end*`, drop): the
+    /// context goes with the record, which takes its dotted order without a
+    /// copy when nothing else holds the context.
+    fn finish_last(&mut self, end_time: Option<Timestamp>) {
+        let (Some(mut rec), Some(ctx)) = (self.rec.take(), self.ctx.take()) else {
+            return;
+        };
+        let end = end_time.unwrap_or_else(Timestamp::now).max(rec.start_time);
+        rec.end_time = Some(end);
+        ctx.submit_ended(rec, !self.posted);
     }
 
     /// The headers for an outgoing call made by this run.
@@ -400,7 +429,7 @@ impl Drop for Run {
             if std::thread::panicking() {
                 self.set_error("panicked");
             }
-            self.finish(None);
+            self.finish_last(None);
         }
     }
 }

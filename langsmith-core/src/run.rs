@@ -196,14 +196,37 @@ impl RunRecord {
         session_name: Arc<str>,
     ) -> Self {
         let trace_id = dotted_order.trace_id();
-        let dotted_order = dotted_order.into_string();
+        let mut rec = Self::new_without_dotted_order(
+            id,
+            name,
+            run_type,
+            start_time,
+            trace_id,
+            parent_run_id,
+            session_name,
+        );
+        rec.dotted_order = dotted_order.into_string();
+        rec
+    }
+
+    /// [`RunRecord::new`] with an empty `dotted_order`, for a record whose
+    /// dotted order is filled in when it leaves its run.
+    pub(crate) fn new_without_dotted_order(
+        id: Uuid,
+        name: impl Into<Cow<'static, str>>,
+        run_type: RunType,
+        start_time: Timestamp,
+        trace_id: Uuid,
+        parent_run_id: Option<Uuid>,
+        session_name: Arc<str>,
+    ) -> Self {
         RunRecord {
             id,
             start_time,
             parent_run_id,
             tags: Vec::new(),
             trace_id,
-            dotted_order,
+            dotted_order: String::new(),
             session_name,
             name: name.into(),
             run_type,

@@ -435,3 +435,65 @@ fn custom_ids_and_inheritance_from_baggage() {
     assert!(baggage.ends_with(",other=1"), "{baggage}");
     assert!(baggage.contains("langsmith-project=shop"));
 }
+
+/// The record gets its dotted order when it leaves the run (moved from the
+/// context at the end when nothing else holds it, copied otherwise): every
+/// way out carries the same dotted order as the run's context.
+#[test]
+fn every_way_a_record_leaves_its_run_carries_the_dotted_order() {
+    let sink = MemorySink::new();
+    let c = client(&sink);
+    let root = RunTree::new("root").client(c.clone()).start();
+    let parent = root.context().unwrap();
+    let child = |name: &'static str| RunTree::new(name).parent(parent).client(c.clone()).start();
+    let dotted = |run: &Run| run.context().unwrap().dotted_order().to_string();
+    let mut expected = HashMap::new();
+
+    // Ended holding the context's last handle: moved.
+    let run = child("end");
+    expected.insert("end", dotted(&run));
+    run.end();
+    // Ended while a clone of its context is alive: copied, and the clone
+    // still reads the full dotted order afterwards.
+    let run = child("end_shared");
+    expected.insert("end_shared", dotted(&run));
+    let kept = run.context().unwrap().clone();
+    run.end_with_outputs(&serde_json::json!({"ok": true}));
+    assert_eq!(kept.dotted_order().to_string(), expected["end_shared"]);
+    // Posted early, then patched, then ended.
+    let mut run = child("posted");
+    expected.insert("posted", dotted(&run));
+    run.post();
+    run.patch();
+    run.end();
+    // Read through `record_mut` before the end.
+    let mut run = child("record_mut");
+    expected.insert("record_mut", dotted(&run));
+    let seen = run.record_mut().unwrap().dotted_order.clone();
+    assert_eq!(seen, expected["record_mut"]);
+    run.end_with_error("boom");
+    // Dropped without an explicit end; ended at a given time.
+    let run = child("dropped");
+    expected.insert("dropped", dotted(&run));
+    drop(run);
+    let run = child("end_at");
+    expected.insert("end_at", dotted(&run));
+    run.end_at(Timestamp::now());
+    root.end();
+
+    let runs = sink.runs();
+    check_tree(&runs);
+    let mut ops_seen = 0;
+    for op in sink.ops() {
+        let rec = match &op {
+            RunOp::Create(r) | RunOp::Update(r) => r,
+            _ => continue,
+        };
+        if let Some(want) = expected.get(rec.name.as_ref()) {
+            assert_eq!(&rec.dotted_order, want, "{} ({op:?})", rec.name);
+            ops_seen += 1;
+        }
+    }
+    // end, end_shared, posted (post + patch + end), record_mut, dropped, end_at.
+    assert_eq!(ops_seen, 8);
+}
