@@ -132,10 +132,14 @@ impl PendingQueue {
         self.items.front()
     }
 
-    /// Adds a create.
+    /// Adds a create. A run created already ended (the usual: creates are
+    /// deferred to the end) gets no later update, so only a create of a
+    /// run still going is entered in `open_posts`.
     pub(crate) fn push_create(&mut self, run: Box<RunRecord>, seq: u64, bytes: u64, now: Instant) {
-        let serial = self.front_serial + self.items.len() as u64;
-        self.open_posts.insert(run.id, serial);
+        if may_be_updated(&run) {
+            let serial = self.front_serial + self.items.len() as u64;
+            self.open_posts.insert(run.id, serial);
+        }
         self.push_item(Item::new(Kind::Post(run), seq, bytes, now));
     }
 
@@ -176,7 +180,10 @@ impl PendingQueue {
         let serial = self.front_serial;
         self.front_serial += 1;
         self.bytes = self.bytes.saturating_sub(item.bytes);
-        if let Kind::Post(run) = &item.kind
+        // (A create that absorbed its end is no longer `may_be_updated` but
+        // is still entered: look it up whenever anything is.)
+        if !self.open_posts.is_empty()
+            && let Kind::Post(run) = &item.kind
             && self.open_posts.get(&run.id) == Some(&serial)
         {
             self.open_posts.remove(&run.id);
@@ -188,7 +195,9 @@ impl PendingQueue {
     pub(crate) fn push_front(&mut self, item: Item) {
         self.front_serial = self.front_serial.wrapping_sub(1);
         self.bytes += item.bytes;
-        if let Kind::Post(run) = &item.kind {
+        if let Kind::Post(run) = &item.kind
+            && may_be_updated(run)
+        {
             self.open_posts.entry(run.id).or_insert(self.front_serial);
         }
         self.items.push_front(item);
@@ -214,6 +223,12 @@ impl PendingQueue {
         }
         out
     }
+}
+
+/// Whether a queued create may still absorb an update: runs created
+/// already ended get none (an update arriving anyway is sent as a patch).
+fn may_be_updated(run: &RunRecord) -> bool {
+    run.end_time.is_none()
 }
 
 /// Items sent together in one request.
@@ -317,6 +332,44 @@ mod tests {
         assert!(matches!(q.pop_front().unwrap().kind, Kind::Patch(_)));
         assert!(q.is_empty());
         assert_eq!(q.bytes(), 0);
+    }
+
+    #[test]
+    fn ended_creates_are_not_kept_for_merging_and_nothing_stays_behind() {
+        let now = Instant::now();
+        let mut q = PendingQueue::default();
+        // A run created already ended, then one created while going and
+        // ended later (merged), then an update of the ended one (sent as a
+        // patch: nothing can merge into it).
+        let mut done = run("done");
+        done.end_time = Some(Timestamp::now());
+        let going = run("going");
+        let mut going_end = going.clone();
+        going_end.end_time = Some(Timestamp::now());
+        q.push_create(done.clone(), 0, 1, now);
+        q.push_create(going, 1, 1, now);
+        assert_eq!(q.open_posts.len(), 1, "only the run still going");
+        q.push_update(going_end, 2, 1, now);
+        q.push_update(done, 3, 1, now);
+        assert_eq!(q.len(), 3);
+        let kinds: Vec<(String, usize)> = q
+            .take_all()
+            .into_iter()
+            .map(|i| match &i.kind {
+                Kind::Post(r) => (format!("post {}", r.name), i.seqs.len()),
+                Kind::Patch(r) => (format!("patch {}", r.name), i.seqs.len()),
+                Kind::Feedback(_) => ("feedback".into(), 1),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("post done".to_string(), 1),
+                ("post going".to_string(), 2),
+                ("patch done".to_string(), 1)
+            ]
+        );
+        assert!(q.open_posts.is_empty(), "no entry left behind");
     }
 
     #[test]
