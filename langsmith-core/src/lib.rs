@@ -98,6 +98,7 @@ mod global;
 mod handle;
 pub mod headers;
 mod id;
+mod json_kind;
 pub mod llm;
 mod merge;
 pub mod redact;

@@ -253,8 +253,20 @@ impl RunRecord {
 /// assert_eq!(to_payload(&"hi", "output").get(), r#"{"output":"hi"}"#);
 /// ```
 pub fn to_payload<T: Serialize + ?Sized>(value: &T, wrap_key: &str) -> Payload {
+    // A value known not to be an object is serialized once, inside its
+    // wrapper (no copy).
+    if crate::json_kind::is_object(value) == Some(false) {
+        let wrapped = Wrapped {
+            key: wrap_key,
+            value,
+        };
+        if let Ok(raw) = serde_json::value::to_raw_value(&wrapped) {
+            return raw;
+        }
+    }
     // One serialization pass straight into a `RawValue` (no re-parse); a
-    // non-object is then wrapped by copying its bytes.
+    // non-object (one whose kind could not be told beforehand, e.g. a
+    // `RawValue` holding an array) is then wrapped by copying its bytes.
     match serde_json::value::to_raw_value(value) {
         Ok(raw) if raw.get().starts_with('{') => raw,
         Ok(raw) => {
@@ -303,12 +315,12 @@ pub(crate) fn json_needs_escape(s: &str) -> bool {
 }
 
 /// `{"<key>": <value>}` without building a map.
-struct Wrapped<'a> {
+struct Wrapped<'a, T: ?Sized> {
     key: &'a str,
-    value: &'a RawValue,
+    value: &'a T,
 }
 
-impl Serialize for Wrapped<'_> {
+impl<T: Serialize + ?Sized> Serialize for Wrapped<'_, T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = s.serialize_map(Some(1))?;
@@ -446,6 +458,52 @@ mod tests {
         assert_eq!(to_payload(&1, "we\"ird").get(), r#"{"we\"ird":1}"#);
         let m: std::collections::HashMap<Vec<u8>, i32> = [(vec![1u8], 1)].into_iter().collect();
         assert!(to_payload(&m, "output").get().contains("unserializable"));
+    }
+
+    /// `to_payload` keeps objects and wraps everything else, byte for byte
+    /// what going through a `serde_json::Value` gives.
+    #[test]
+    fn payload_matches_the_value_route() {
+        use serde_json::json;
+        fn check<T: Serialize + ?Sized>(v: &T) {
+            let value = serde_json::to_value(v).unwrap();
+            let want = if value.is_object() {
+                value
+            } else {
+                json!({ "output": value })
+            };
+            assert_eq!(to_payload(v, "output").get(), want.to_string());
+        }
+        #[derive(Serialize)]
+        struct S {
+            a: &'static str,
+        }
+        #[derive(Serialize)]
+        struct N(Vec<u8>);
+        #[derive(Serialize)]
+        enum E {
+            U,
+            V(i32),
+        }
+        check("text with \"quotes\" and \u{1}");
+        check(&42);
+        check(&-0.5);
+        check(&f64::INFINITY);
+        check(&false);
+        check(&());
+        check(&None::<String>);
+        check(&Some(S { a: "x" }));
+        check(&vec!["a", "b"]);
+        check(&(1, 2, 3));
+        check(&S { a: "y" });
+        check(&N(vec![1]));
+        check(&E::U);
+        check(&E::V(1));
+        check(&json!({"z": 1, "a": 2}));
+        check(&json!(["x"]));
+        check(&*RawValue::from_string("[1,2]".into()).unwrap());
+        check(&*RawValue::from_string(r#"{"k":"v"}"#.into()).unwrap());
+        check(&*RawValue::from_string(r#""s""#.into()).unwrap());
     }
 
     #[test]
