@@ -28,6 +28,10 @@ pub(crate) struct Destination {
     pub(crate) headers: HeaderMap,
     /// Project that replaces each run's own (`session_name`).
     pub(crate) project: Option<String>,
+    /// `{base}/runs/multipart`, parsed once (parsing the URL for every
+    /// request showed in the exporter's profile). `None` when `base` does
+    /// not parse: each request then reports why.
+    multipart_url: Option<reqwest::Url>,
 }
 
 impl Destination {
@@ -62,13 +66,18 @@ impl Destination {
                 ),
             }
         }
+        let base = base.trim_end_matches('/').to_owned();
         Destination {
-            base: base.trim_end_matches('/').to_owned(),
+            multipart_url: reqwest::Url::parse(&format!("{base}{MULTIPART}")).ok(),
+            base,
             headers,
             project,
         }
     }
 }
+
+/// The path of multipart ingestion.
+pub(crate) const MULTIPART: &str = "/runs/multipart";
 
 /// An encoded request, kept for retries.
 #[derive(Debug, Clone)]
@@ -205,8 +214,11 @@ pub(crate) async fn send(
             HeaderValue::from(post),
         );
     }
-    let result = http
-        .post(format!("{}{}", dest.base, req.path))
+    let request = match &dest.multipart_url {
+        Some(url) if req.path == MULTIPART => http.post(url.clone()),
+        _ => http.post(format!("{}{}", dest.base, req.path)),
+    };
+    let result = request
         .headers(headers)
         .body(req.body.clone())
         .timeout(timeout)

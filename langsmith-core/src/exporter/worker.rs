@@ -808,13 +808,13 @@ fn finish_multipart(
     };
     match compressed {
         Some(c) => Prepared {
-            path: "/runs/multipart",
+            path: transport::MULTIPART,
             compressed: Some((body.len(), c.len())),
             body: Bytes::from(c),
             content_type,
         },
         None => Prepared {
-            path: "/runs/multipart",
+            path: transport::MULTIPART,
             body: Bytes::from(body),
             content_type,
             compressed: None,
