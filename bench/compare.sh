@@ -14,7 +14,7 @@
 #
 # Usage: bench/compare.sh [--runs N] [--only sdk|wrk|memory] [--rounds R]
 #                         [--wrk-duration 10s] [--memory-runs N]
-#                         [--wrk-sink count|read]
+#                         [--wrk-sink count|read] [--wrk-preload LIB]
 #
 #   --runs N          runs per SDK in `sdk` (default 100000)
 #   --rounds R        R loadgen runs and R wrk rounds of (off, on); medians
@@ -26,6 +26,10 @@
 #                     (NULL_SINK_COUNT=false) only reads the bodies, like a
 #                     LangSmith on another machine — delivery is then taken
 #                     from the service's own count (Client::stats) at exit
+#   --wrk-preload LIB another allocator for axum_service in both modes, via
+#                     LD_PRELOAD (e.g. /lib/x86_64-linux-gnu/libmimalloc.so.2
+#                     from Debian's libmimalloc2.0): glibc's malloc takes its
+#                     slow path for most of a traced request's allocations
 #
 # Idempotent: builds what is missing, installs wrk (apt-get) and the Python
 # SDK (scripts/setup-python.sh, .venv) when absent, starts its own processes
@@ -42,6 +46,7 @@ only=all
 wrk_duration=10s
 memory_runs=1000000
 wrk_sink=count
+wrk_preload=
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -50,12 +55,17 @@ while [ $# -gt 0 ]; do
     --wrk-duration) wrk_duration=$2; shift 2 ;;
     --memory-runs) memory_runs=$2; shift 2 ;;
     --wrk-sink) wrk_sink=$2; shift 2 ;;
+    --wrk-preload) wrk_preload=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 case "$only" in all|sdk|wrk|memory) ;; *) echo "--only: sdk, wrk or memory" >&2; exit 2 ;; esac
 case "$wrk_sink" in count|read) ;; *) echo "--wrk-sink: count or read" >&2; exit 2 ;; esac
+if [ -n "$wrk_preload" ] && [ ! -f "$wrk_preload" ]; then
+  echo "--wrk-preload: no such file: $wrk_preload" >&2
+  exit 2
+fi
 want() { [ "$only" = all ] || [ "$only" = "$1" ]; }
 
 logs="$root/target/bench-compare"
@@ -210,7 +220,7 @@ if want wrk; then
   wrk_round() {
     local tracing=$1 tag=$2 pid addr delivered
     sink_reset
-    LANGSMITH_ENDPOINT=$wrk_sink_url LANGSMITH_TRACING=$tracing PORT=0 "$bin/axum_service" >"$logs/axum_$tag.out" 2>"$logs/axum_$tag.err" &
+    LD_PRELOAD=${wrk_preload:-${LD_PRELOAD:-}} LANGSMITH_ENDPOINT=$wrk_sink_url LANGSMITH_TRACING=$tracing PORT=0 "$bin/axum_service" >"$logs/axum_$tag.out" 2>"$logs/axum_$tag.err" &
     pid=$!
     pids+=("$pid")
     addr=$(wait_listening "$logs/axum_$tag.out" "$pid")
@@ -255,7 +265,7 @@ if want wrk; then
   done
   off=$(printf '%s\n' "${off_all[@]}" | median)
   on=$(printf '%s\n' "${on_all[@]}" | median)
-  step "wrk -t2 -c50 -d$wrk_duration GET /hello/x, median of $rounds round(s), null sink: $wrk_sink"
+  step "wrk -t2 -c50 -d$wrk_duration GET /hello/x, median of $rounds round(s), null sink: $wrk_sink${wrk_preload:+, allocator: $wrk_preload}"
   printf '%-28s %12s requests/s\n' "LANGSMITH_TRACING=false" "$off"
   printf '%-28s %12s requests/s\n' "LANGSMITH_TRACING=true" "$on"
   echo "ratio on / off: $(ratio "$on" "$off") (target >= 0.85)"
