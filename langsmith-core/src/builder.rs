@@ -319,6 +319,11 @@ impl RunBuilder {
         self
     }
 
+    /// Sets the inputs to an already serialized JSON object.
+    pub(crate) fn set_inputs_payload(&mut self, inputs: Payload) {
+        self.inputs = Some(inputs);
+    }
+
     /// Sends the run (and its descendants) to `project` instead of the client's.
     ///
     /// ```

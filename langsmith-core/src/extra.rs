@@ -409,13 +409,20 @@ pub mod __private {
         }
     }
 
-    /// An argument recorded in the inputs, serialized to JSON.
-    pub trait Input {
+    /// An argument recorded in the inputs: anything `Serialize` (a trait of
+    /// its own so that the macro's error message can name the argument).
+    pub trait Input: Serialize {}
+
+    impl<T: Serialize> Input for T {}
+
+    /// An argument of a function with more recorded arguments than
+    /// [`InputsOf`] takes, serialized to JSON on its own.
+    pub trait InputDyn {
         /// The value as JSON (an error text when it cannot be serialized).
         fn to_json(&self) -> Box<RawValue>;
     }
 
-    impl<T: Serialize> Input for T {
+    impl<T: Serialize> InputDyn for T {
         fn to_json(&self) -> Box<RawValue> {
             match serde_json::value::to_raw_value(self) {
                 Ok(raw) => raw,
@@ -432,12 +439,13 @@ pub mod __private {
     /// One argument: its value or the redaction marker.
     pub enum Arg<'a> {
         /// Recorded as it is.
-        Value(&'a dyn Input),
+        Value(&'a dyn InputDyn),
         /// Recorded as `"<redacted>"`.
         Redacted,
     }
 
-    /// The inputs object `{"arg": value, ...}` in argument order.
+    /// The inputs object `{"arg": value, ...}` in argument order, for
+    /// functions with many recorded arguments (see [`InputsOf`]).
     pub struct Inputs<'a>(pub &'a [(&'static str, Arg<'a>)]);
 
     impl Serialize for Inputs<'_> {
@@ -452,6 +460,80 @@ pub mod __private {
             }
             m.end()
         }
+    }
+
+    /// One recorded argument: its name and value ([`Redacted`] for a
+    /// redacted one).
+    pub struct Entry<'a, T: ?Sized>(pub &'static str, pub &'a T);
+
+    /// The value of a redacted argument: `"<redacted>"`.
+    pub struct Redacted;
+
+    impl Serialize for Redacted {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str("<redacted>")
+        }
+    }
+
+    /// The inputs object `{"arg": value, ...}` in argument order, from a
+    /// tuple of [`Entry`]s (up to twelve): each argument serialized once,
+    /// straight into the object, where [`Inputs`] serializes each on its
+    /// own first (an allocation, a reallocation and a copy per argument).
+    pub struct InputsOf<T>(pub T);
+
+    macro_rules! inputs_of {
+        ($n:expr; $($t:ident $i:tt),*) => {
+            impl<$($t: Serialize + ?Sized),*> Serialize for InputsOf<($(Entry<'_, $t>,)*)> {
+                #[allow(unused_mut)]
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    use serde::ser::SerializeMap;
+                    let mut m = s.serialize_map(Some($n))?;
+                    $( m.serialize_entry((self.0).$i.0, (self.0).$i.1)?; )*
+                    m.end()
+                }
+            }
+
+            impl<$($t: Serialize),*> InputsOf<($(Entry<'_, $t>,)*)> {
+                /// The inputs payload, in one pass. When an argument fails
+                /// to serialize, each is serialized on its own instead, so
+                /// that the failing one is recorded as an error text and
+                /// the others are kept.
+                pub fn payload(&self) -> crate::Payload {
+                    match serde_json::value::to_raw_value(self) {
+                        Ok(raw) => raw,
+                        Err(_) => {
+                            let args: [(&'static str, Arg<'_>); $n] =
+                                [$( ((self.0).$i.0, Arg::Value((self.0).$i.1)) ),*];
+                            crate::to_payload(&Inputs(&args), "input")
+                        }
+                    }
+                }
+            }
+        };
+    }
+    inputs_of!(0;);
+    inputs_of!(1; A 0);
+    inputs_of!(2; A 0, B 1);
+    inputs_of!(3; A 0, B 1, C 2);
+    inputs_of!(4; A 0, B 1, C 2, D 3);
+    inputs_of!(5; A 0, B 1, C 2, D 3, E 4);
+    inputs_of!(6; A 0, B 1, C 2, D 3, E 4, F 5);
+    inputs_of!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+    inputs_of!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+    inputs_of!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+    inputs_of!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+    inputs_of!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+    inputs_of!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+
+    /// Most recorded arguments [`InputsOf`] takes.
+    pub const MAX_INPUTS_OF: usize = 12;
+
+    pub use crate::Payload;
+
+    /// Sets the builder's inputs to a payload made by [`InputsOf::payload`].
+    pub fn with_inputs(mut b: RunBuilder, inputs: crate::Payload) -> RunBuilder {
+        b.set_inputs_payload(inputs);
+        b
     }
 
     /// Output recorded as `{}` (`skip_output`).

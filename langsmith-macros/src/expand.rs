@@ -238,17 +238,34 @@ fn gen_begin(
         opts.extend(quote!(.project(#p)));
     }
 
+    // Up to twelve recorded arguments go into `InputsOf((Entry(..), ..))`,
+    // each serialized once straight into the inputs object, by a generic
+    // function whose type parameters carry the per-argument bounds (so that
+    // an argument that is not `Serialize` gives one error, naming it); more
+    // into the slice of `dyn` arguments of `Inputs`, each serialized on its
+    // own first. (Twelve: `__private::MAX_INPUTS_OF`.)
+    let tuple = recorded.len() <= 12;
+    let input_trait = if tuple {
+        quote!(#krate::__private::Input)
+    } else {
+        quote!(#krate::__private::InputDyn)
+    };
     let mut items = TokenStream::new();
     let mut entries = Vec::new();
+    let mut params = Vec::new();
+    let mut args = Vec::new();
     for (i, (p, how)) in recorded.iter().enumerate() {
         let key = &p.name;
         match how {
             Record::Redacted => {
-                entries.push(quote!((#key, #krate::__private::Arg::Redacted)));
+                entries.push(if tuple {
+                    quote!(#krate::__private::Entry(#key, &#krate::__private::Redacted))
+                } else {
+                    quote!((#key, #krate::__private::Arg::Redacted))
+                });
             }
             Record::Value => {
                 let tr = format_ident!("__LsArg{}", i);
-                let check = format_ident!("__ls_arg_{}", i);
                 let message = format!(
                     "argument `{key}` of a #[traceable] function must implement `serde::Serialize` \
                      to be recorded in the run's inputs: `{{Self}}` does not"
@@ -267,27 +284,50 @@ fn gen_begin(
                         label = "not serializable",
                         note = #note
                     )]
-                    trait #tr: #krate::__private::Input {}
-                    impl<T: #krate::__private::Input> #tr for T {}
-                    fn #check<T: #tr>(v: &T) -> &dyn #krate::__private::Input {
-                        v
-                    }
+                    trait #tr: #input_trait {}
+                    impl<T: #input_trait> #tr for T {}
                 });
                 let ident = &p.ident;
-                let value = quote_spanned!(p.span=> #check(&#ident));
-                entries.push(quote!((#key, #krate::__private::Arg::Value(#value))));
+                let value = quote_spanned!(p.span=> &#ident);
+                if tuple {
+                    let ty = format_ident!("__LsA{}", i);
+                    let arg = format_ident!("__ls_a{}", i);
+                    params.push(quote!(#arg: &#ty));
+                    entries.push(quote!(#krate::__private::Entry(#key, #arg)));
+                    args.push((ty, tr, value));
+                } else {
+                    let check = format_ident!("__ls_arg_{}", i);
+                    items.extend(quote! {
+                        fn #check<T: #tr>(v: &T) -> &dyn #krate::__private::InputDyn {
+                            v
+                        }
+                    });
+                    let value = quote_spanned!(p.span=> #check(#value));
+                    entries.push(quote!((#key, #krate::__private::Arg::Value(#value))));
+                }
             }
         }
     }
+    let with_inputs = if tuple {
+        let bounds = args.iter().map(|(ty, tr, _)| quote!(#ty: #tr));
+        let values = args.iter().map(|(_, _, value)| value);
+        quote! {
+            #[allow(clippy::too_many_arguments)]
+            fn __ls_inputs<#(#bounds),*>(#(#params),*) -> #krate::__private::Payload {
+                #krate::__private::InputsOf((#(#entries,)*)).payload()
+            }
+            #krate::__private::with_inputs(__ls_call.apply(__ls_b), __ls_inputs(#(#values),*))
+        }
+    } else {
+        quote!(__ls_call.apply(__ls_b).inputs(&#krate::__private::Inputs(&[#(#entries),*])))
+    };
     quote! {
         match #krate::__private::begin() {
             ::core::option::Option::Some(mut __ls_call) => {
                 ::core::option::Option::Some(#krate::__private::cold(|| {
                     #items
                     let __ls_b = __ls_call.builder(#name) #opts;
-                    __ls_call
-                        .apply(__ls_b)
-                        .inputs(&#krate::__private::Inputs(&[#(#entries),*]))
+                    #with_inputs
                 }))
             }
             ::core::option::Option::None => ::core::option::Option::None,

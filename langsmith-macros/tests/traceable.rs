@@ -266,6 +266,145 @@ fn an_argument_failing_to_serialize_does_not_lose_the_others() {
     assert!(i["m"].as_str().unwrap().starts_with("<unserializable:"));
 }
 
+/// Twelve recorded arguments: each serialized once into the inputs object.
+#[traceable(redact(k))]
+#[allow(clippy::too_many_arguments)]
+fn twelve(
+    a: u8,
+    b: &str,
+    c: Vec<u8>,
+    d: bool,
+    e: Option<u8>,
+    f: f64,
+    g: char,
+    h: (u8, u8),
+    i: &[u8],
+    j: String,
+    k: &str,
+    l: HashMap<(u8, u8), u8>,
+) -> usize {
+    let _ = (a, b, c, d, e, f, g, h, i, j, k, l.len());
+    12
+}
+
+/// Thirteen: more than the tuple form takes, each argument serialized on
+/// its own (the slice of `dyn` arguments).
+#[traceable(redact(k))]
+#[allow(clippy::too_many_arguments)]
+fn thirteen(
+    a: u8,
+    b: &str,
+    c: Vec<u8>,
+    d: bool,
+    e: Option<u8>,
+    f: f64,
+    g: char,
+    h: (u8, u8),
+    i: &[u8],
+    j: String,
+    k: &str,
+    l: HashMap<(u8, u8), u8>,
+    m: u8,
+) -> usize {
+    let _ = (a, b, c, d, e, f, g, h, i, j, k, l.len(), m);
+    13
+}
+
+#[test]
+fn inputs_of_twelve_and_thirteen_arguments_keep_order_redaction_and_failures() {
+    let bad = || HashMap::from([((1, 2), 3)]);
+    let (_, runs, _) = under_root(|| {
+        twelve(
+            1,
+            "b",
+            vec![2],
+            true,
+            None,
+            0.5,
+            'g',
+            (3, 4),
+            &[5],
+            "j".into(),
+            "secret",
+            HashMap::new(),
+        );
+        thirteen(
+            1,
+            "b",
+            vec![2],
+            true,
+            Some(7),
+            0.5,
+            'g',
+            (3, 4),
+            &[5],
+            "j".into(),
+            "secret",
+            HashMap::new(),
+            9,
+        );
+        twelve(
+            1,
+            "b",
+            vec![2],
+            true,
+            None,
+            0.5,
+            'g',
+            (3, 4),
+            &[5],
+            "j".into(),
+            "secret",
+            bad(),
+        );
+        thirteen(
+            1,
+            "b",
+            vec![2],
+            true,
+            None,
+            0.5,
+            'g',
+            (3, 4),
+            &[5],
+            "j".into(),
+            "secret",
+            bad(),
+            9,
+        );
+    });
+    let mut twelves: Vec<&RunRecord> = runs.iter().filter(|r| r.name == "twelve").collect();
+    let mut thirteens: Vec<&RunRecord> = runs.iter().filter(|r| r.name == "thirteen").collect();
+    twelves.sort_by_key(|r| r.start_time);
+    thirteens.sort_by_key(|r| r.start_time);
+    let common = r#""a":1,"b":"b","c":[2],"d":true,"#;
+    let tail = r#""f":0.5,"g":"g","h":[3,4],"i":[5],"j":"j","k":"<redacted>","l":{}"#;
+    assert_eq!(
+        inputs(twelves[0]),
+        format!(r#"{{{common}"e":null,{tail}}}"#)
+    );
+    assert_eq!(
+        inputs(thirteens[0]),
+        format!(r#"{{{common}"e":7,{tail},"m":9}}"#)
+    );
+    // A failing argument is recorded as an error text; the others are kept.
+    for r in [twelves[1], thirteens[1]] {
+        let i: serde_json::Value = serde_json::from_str(inputs(r)).unwrap();
+        assert!(
+            i["l"].as_str().unwrap().starts_with("<unserializable:"),
+            "{i}"
+        );
+        assert_eq!(
+            (i["a"].clone(), i["k"].clone()),
+            (1.into(), "<redacted>".into())
+        );
+        assert_eq!(
+            i.as_object().unwrap().len(),
+            if r.name == "twelve" { 12 } else { 13 }
+        );
+    }
+}
+
 // ---------------------------------------------------------------- outputs
 
 #[derive(Debug)]
