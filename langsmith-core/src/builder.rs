@@ -502,8 +502,8 @@ impl RunBuilder {
         // The dotted order is left empty here: the context holds it, and
         // the record gets it when it leaves the run (moved from the
         // context when the run ends holding its last handle, copied
-        // otherwise; see `Run::finish`) — one allocation and copy fewer
-        // per run.
+        // otherwise; see `Run::finish_last` and `RunContext::submit_ended`)
+        // — one allocation and copy fewer per run.
         let mut rec = Box::new(RunRecord::new_without_dotted_order(
             d.run_id(),
             self.name,

@@ -339,8 +339,7 @@ impl Run {
         let (Some(mut rec), Some(ctx)) = (self.rec.take(), self.ctx.as_ref()) else {
             return;
         };
-        let end = end_time.unwrap_or_else(Timestamp::now).max(rec.start_time);
-        rec.end_time = Some(end);
+        stamp_end(&mut rec, end_time);
         ctx.client().submit_run(rec, !self.posted);
     }
 
@@ -351,8 +350,7 @@ impl Run {
         let (Some(mut rec), Some(ctx)) = (self.rec.take(), self.ctx.take()) else {
             return;
         };
-        let end = end_time.unwrap_or_else(Timestamp::now).max(rec.start_time);
-        rec.end_time = Some(end);
+        stamp_end(&mut rec, end_time);
         ctx.submit_ended(rec, !self.posted);
     }
 
@@ -421,6 +419,11 @@ impl Run {
             None => fut.in_run(crate::current_run()),
         }
     }
+}
+
+/// Sets the end time: the one given or now, never before the start.
+fn stamp_end(rec: &mut RunRecord, end_time: Option<Timestamp>) {
+    rec.end_time = Some(end_time.unwrap_or_else(Timestamp::now).max(rec.start_time));
 }
 
 impl Drop for Run {
