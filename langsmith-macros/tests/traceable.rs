@@ -269,19 +269,10 @@ fn an_argument_failing_to_serialize_does_not_lose_the_others() {
 /// Twelve recorded arguments: each serialized once into the inputs object.
 #[traceable(redact(k))]
 #[allow(clippy::too_many_arguments)]
+#[rustfmt::skip]
 fn twelve(
-    a: u8,
-    b: &str,
-    c: Vec<u8>,
-    d: bool,
-    e: Option<u8>,
-    f: f64,
-    g: char,
-    h: (u8, u8),
-    i: &[u8],
-    j: String,
-    k: &str,
-    l: HashMap<(u8, u8), u8>,
+    a: u8, b: &str, c: Vec<u8>, d: bool, e: Option<u8>, f: f64, g: char, h: (u8, u8), i: &[u8],
+    j: String, k: &str, l: HashMap<(u8, u8), u8>,
 ) -> usize {
     let _ = (a, b, c, d, e, f, g, h, i, j, k, l.len());
     12
@@ -291,87 +282,24 @@ fn twelve(
 /// its own (the slice of `dyn` arguments).
 #[traceable(redact(k))]
 #[allow(clippy::too_many_arguments)]
+#[rustfmt::skip]
 fn thirteen(
-    a: u8,
-    b: &str,
-    c: Vec<u8>,
-    d: bool,
-    e: Option<u8>,
-    f: f64,
-    g: char,
-    h: (u8, u8),
-    i: &[u8],
-    j: String,
-    k: &str,
-    l: HashMap<(u8, u8), u8>,
-    m: u8,
+    a: u8, b: &str, c: Vec<u8>, d: bool, e: Option<u8>, f: f64, g: char, h: (u8, u8), i: &[u8],
+    j: String, k: &str, l: HashMap<(u8, u8), u8>, m: u8,
 ) -> usize {
     let _ = (a, b, c, d, e, f, g, h, i, j, k, l.len(), m);
     13
 }
 
 #[test]
+#[rustfmt::skip]
 fn inputs_of_twelve_and_thirteen_arguments_keep_order_redaction_and_failures() {
     let bad = || HashMap::from([((1, 2), 3)]);
     let (_, runs, _) = under_root(|| {
-        twelve(
-            1,
-            "b",
-            vec![2],
-            true,
-            None,
-            0.5,
-            'g',
-            (3, 4),
-            &[5],
-            "j".into(),
-            "secret",
-            HashMap::new(),
-        );
-        thirteen(
-            1,
-            "b",
-            vec![2],
-            true,
-            Some(7),
-            0.5,
-            'g',
-            (3, 4),
-            &[5],
-            "j".into(),
-            "secret",
-            HashMap::new(),
-            9,
-        );
-        twelve(
-            1,
-            "b",
-            vec![2],
-            true,
-            None,
-            0.5,
-            'g',
-            (3, 4),
-            &[5],
-            "j".into(),
-            "secret",
-            bad(),
-        );
-        thirteen(
-            1,
-            "b",
-            vec![2],
-            true,
-            None,
-            0.5,
-            'g',
-            (3, 4),
-            &[5],
-            "j".into(),
-            "secret",
-            bad(),
-            9,
-        );
+        twelve(1, "b", vec![2], true, None, 0.5, 'g', (3, 4), &[5], "j".into(), "secret", HashMap::new());
+        thirteen(1, "b", vec![2], true, Some(7), 0.5, 'g', (3, 4), &[5], "j".into(), "secret", HashMap::new(), 9);
+        twelve(1, "b", vec![2], true, None, 0.5, 'g', (3, 4), &[5], "j".into(), "secret", bad());
+        thirteen(1, "b", vec![2], true, None, 0.5, 'g', (3, 4), &[5], "j".into(), "secret", bad(), 9);
     });
     let mut twelves: Vec<&RunRecord> = runs.iter().filter(|r| r.name == "twelve").collect();
     let mut thirteens: Vec<&RunRecord> = runs.iter().filter(|r| r.name == "thirteen").collect();
