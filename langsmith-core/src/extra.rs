@@ -476,7 +476,8 @@ pub mod __private {
     }
 
     /// The inputs object `{"arg": value, ...}` in argument order, from a
-    /// tuple of [`Entry`]s (up to twelve): each argument serialized once,
+    /// tuple of [`Entry`]s (up to twelve: the macro's limit, which its
+    /// twelve-argument test holds to these impls): each argument serialized once,
     /// straight into the object, where [`Inputs`] serializes each on its
     /// own first (an allocation, a reallocation and a copy per argument).
     pub struct InputsOf<T>(pub T);
@@ -524,9 +525,6 @@ pub mod __private {
     inputs_of!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
     inputs_of!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
     inputs_of!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
-
-    /// Most recorded arguments [`InputsOf`] takes.
-    pub const MAX_INPUTS_OF: usize = 12;
 
     pub use crate::Payload;
 

@@ -243,7 +243,9 @@ fn gen_begin(
     // function whose type parameters carry the per-argument bounds (so that
     // an argument that is not `Serialize` gives one error, naming it); more
     // into the slice of `dyn` arguments of `Inputs`, each serialized on its
-    // own first. (Twelve: `__private::MAX_INPUTS_OF`.)
+    // own first. (Twelve: the largest tuple `__private::InputsOf` is
+    // implemented for; the twelve-argument test fails to compile if the two
+    // disagree.)
     let tuple = recorded.len() <= 12;
     let input_trait = if tuple {
         quote!(#krate::__private::Input)

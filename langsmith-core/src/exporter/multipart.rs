@@ -232,9 +232,6 @@ fn empty_object() -> &'static RawValue {
 pub(crate) struct MultipartWriter {
     buf: Vec<u8>,
     boundary: String,
-    /// `--{boundary}\r\nContent-Disposition: form-data; name="`: how every
-    /// part starts.
-    head: Vec<u8>,
     scratch: Vec<u8>,
     name: String,
     /// The `(op, id)` whose prefix `name` holds.
@@ -260,14 +257,9 @@ impl MultipartWriter {
 
     /// An empty body with the given boundary.
     pub(crate) fn with_boundary(boundary: String) -> Self {
-        let mut head = Vec::with_capacity(boundary.len() + 48);
-        head.extend_from_slice(b"--");
-        head.extend_from_slice(boundary.as_bytes());
-        head.extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"");
         MultipartWriter {
             buf: Vec::with_capacity(16 * 1024),
             boundary,
-            head,
             scratch: Vec::with_capacity(1024),
             name: String::with_capacity(64),
             name_key: None,
@@ -296,12 +288,22 @@ impl MultipartWriter {
     }
 
     fn part(&mut self, data: &[u8]) {
+        const DISPOSITION: &[u8] = b"\r\nContent-Disposition: form-data; name=\"";
         const TYPE_AND_LENGTH: &[u8] = b"\"\r\nContent-Type: application/json\r\nContent-Length: ";
         let buf = &mut self.buf;
-        // One reservation for the whole part (26: the length's digits and
-        // the line ends).
-        buf.reserve(self.head.len() + self.name.len() + TYPE_AND_LENGTH.len() + 26 + data.len());
-        buf.extend_from_slice(&self.head);
+        // One reservation for the whole part (28: the dashes, the length's
+        // digits and the line ends).
+        buf.reserve(
+            self.boundary.len()
+                + DISPOSITION.len()
+                + self.name.len()
+                + TYPE_AND_LENGTH.len()
+                + 28
+                + data.len(),
+        );
+        buf.extend_from_slice(b"--");
+        buf.extend_from_slice(self.boundary.as_bytes());
+        buf.extend_from_slice(DISPOSITION);
         buf.extend_from_slice(self.name.as_bytes());
         buf.extend_from_slice(TYPE_AND_LENGTH);
         push_decimal(buf, data.len());
