@@ -285,33 +285,12 @@ pub fn to_payload<T: Serialize + ?Sized>(value: &T, wrap_key: &str) -> Payload {
 }
 
 /// Whether `s` needs escaping as a JSON string (a quote, a backslash or a
-/// control character); the fast JSON writers copy `s` as is when this is
-/// false. 16 bytes at a time without a branch inside, which the compiler
-/// turns into vector compares (a fold over all the bytes at once did not
-/// vectorize; dotted orders run to hundreds of bytes).
+/// control character). Checked without an early exit, so that it
+/// vectorizes; the fast JSON writers copy `s` as is when this is false.
 pub(crate) fn json_needs_escape(s: &str) -> bool {
-    fn special(b: u8) -> u8 {
-        u8::from(b < 0x20) | u8::from(b == b'"') | u8::from(b == b'\\')
-    }
-    fn any_special(block: &[u8; 16]) -> bool {
-        block.iter().fold(0, |acc, &b| acc | special(b)) != 0
-    }
-    let mut chunks = s.as_bytes().chunks_exact(16);
-    for chunk in &mut chunks {
-        // A fixed-size array, so that the fold is unrolled into vector
-        // compares (always `Ok`: the chunks are exactly 16 bytes).
-        if let Ok(block) = <&[u8; 16]>::try_from(chunk)
-            && any_special(block)
-        {
-            return true;
-        }
-    }
-    // The tail (most names are shorter than 16 bytes), padded with a
-    // harmless byte.
-    let tail = chunks.remainder();
-    let mut block = [b'a'; 16];
-    block[..tail.len()].copy_from_slice(tail);
-    any_special(&block)
+    s.bytes().fold(false, |acc, b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
 }
 
 /// `{"<key>": <value>}` without building a map.
