@@ -1,32 +1,35 @@
 #!/usr/bin/env bash
-# Bounded fuzzing smoke run (issue 9): builds the cargo-fuzz targets in
-# fuzz/ (headers_parse, collector_multipart) and runs each for
-# FUZZ_SECONDS (default 30) starting from the committed seed corpus in
-# fuzz/corpus/<target>/. Fails on the first crash, panic, timeout or
-# out-of-memory; the input is kept in fuzz/artifacts/<target>/ and can be
-# replayed with `RUSTC_BOOTSTRAP=1 cargo fuzz run <target> <file>`.
+# Bounded fuzzing smoke run (issue 9): builds the libFuzzer targets in fuzz/
+# (headers_parse, collector_multipart) with AddressSanitizer and coverage
+# instrumentation, and runs each for FUZZ_SECONDS (default 30) starting from
+# the committed seed corpus in fuzz/corpus/<target>/. Fails on the first
+# crash, panic, timeout or out-of-memory; the input is kept in
+# fuzz/artifacts/<target>/ and is replayed by running the built target on it:
+# `fuzz/target/<host>/<profile>/<target> fuzz/artifacts/<target>/crash-...`.
 #
 #   scripts/fuzz-smoke.sh                      # both targets, 30 s each
-#   FUZZ_SECONDS=600 scripts/fuzz-smoke.sh headers_parse
+#   FUZZ_SECONDS=600 FUZZ_PROFILE=release scripts/fuzz-smoke.sh headers_parse
 #
-# cargo-fuzz needs nightly compiler features; the stable toolchain provides
-# them with RUSTC_BOOTSTRAP=1 (set here), so no nightly is needed.
-# FUZZ_TOOLCHAIN=nightly uses a nightly toolchain instead. cargo-fuzz is
-# installed from crates.io when missing. The first build takes a few
-# minutes (the targets are optimised, with AddressSanitizer); later ones
-# are incremental, in fuzz/target/.
+# No cargo-fuzz is needed: this passes rustc the same instrumentation flags
+# (sancov + -Zsanitizer=address). Those are nightly features; the stable
+# toolchain provides them with RUSTC_BOOTSTRAP=1 (set here), or
+# FUZZ_TOOLCHAIN=nightly uses a nightly toolchain. FUZZ_PROFILE picks the
+# cargo profile: `smoke` (default; opt-level 1, no debug info, the quickest
+# cold build) or `release` (optimised, with line tables in crash reports).
+# Builds are incremental, in fuzz/target/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 secs="${FUZZ_SECONDS:-30}"
+profile="${FUZZ_PROFILE:-smoke}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(headers_parse collector_multipart)
 fi
 
-# FUZZ_TOOLING_OPTIONAL=1 (used by .ci/run): if cargo-fuzz cannot be
-# installed or the targets cannot be built, say so loudly and exit 0 — a
-# tooling problem is not a finding. A crash found while fuzzing always fails.
+# FUZZ_TOOLING_OPTIONAL=1 (used by .ci/run): if the targets cannot be built,
+# say so loudly and exit 0 — a tooling problem is not a finding. A crash
+# found while fuzzing always fails.
 tooling_failed() {
     if [ "${FUZZ_TOOLING_OPTIONAL:-0}" = 1 ]; then
         echo "WARNING: fuzz smoke skipped: $1" >&2
@@ -36,22 +39,35 @@ tooling_failed() {
     exit 1
 }
 
-if ! cargo fuzz --version >/dev/null 2>&1; then
-    echo "== installing cargo-fuzz"
-    cargo install cargo-fuzz --locked || tooling_failed "could not install cargo-fuzz"
-fi
-
-cargo_fuzz=(cargo)
+cargo=(cargo)
 if [ -n "${FUZZ_TOOLCHAIN:-}" ]; then
-    cargo_fuzz=(cargo "+${FUZZ_TOOLCHAIN}")
+    cargo=(cargo "+${FUZZ_TOOLCHAIN}")
 else
     export RUSTC_BOOTSTRAP=1
 fi
-cargo_fuzz+=(fuzz)
+host="$(rustc -vV | sed -n 's/^host: //p')"
+[ -n "$host" ] || tooling_failed "could not read the host triple from rustc -vV"
+
+# libFuzzer's coverage feedback (inline 8-bit counters, PC table, compare
+# tracing, stack depth) and AddressSanitizer; `--cfg fuzzing` as libfuzzer-sys
+# expects. An explicit --target keeps these flags off build scripts and
+# proc macros.
+export RUSTFLAGS="-Cpasses=sancov-module \
+-Cllvm-args=-sanitizer-coverage-level=4 \
+-Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
+-Cllvm-args=-sanitizer-coverage-pc-table \
+-Cllvm-args=-sanitizer-coverage-trace-compares \
+-Cllvm-args=-sanitizer-coverage-stack-depth \
+-Cllvm-args=-simplifycfg-branch-fold-threshold=0 \
+-Zsanitizer=address -Cdebug-assertions --cfg fuzzing"
 
 start=$(date +%s)
-echo "== building the fuzz targets"
-"${cargo_fuzz[@]}" build || tooling_failed "could not build the fuzz targets"
+echo "== building the fuzz targets (profile $profile, $host)"
+bins=()
+for t in "${targets[@]}"; do bins+=(--bin "$t"); done
+"${cargo[@]}" build --manifest-path fuzz/Cargo.toml --target "$host" \
+    --profile "$profile" "${bins[@]}" ||
+    tooling_failed "could not build the fuzz targets"
 echo "== built in $(( $(date +%s) - start )) s"
 
 work="$(mktemp -d)"
@@ -64,7 +80,8 @@ for t in "${targets[@]}"; do
     echo "== fuzzing $t for ${secs} s ($(ls "$seeds" | wc -l) seeds)"
     # New inputs go to the scratch corpus (first directory), so the
     # committed seeds stay as they are.
-    if "${cargo_fuzz[@]}" run "$t" "$work/$t" "$seeds" -- \
+    if "fuzz/target/$host/$profile/$t" "$work/$t" "$seeds" \
+        -artifact_prefix="fuzz/artifacts/$t/" \
         -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
         -print_final_stats=1 >"$work/$t.log" 2>&1; then
         grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$work/$t.log" || true
