@@ -1,6 +1,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use super::run::path_template;
+use super::run::push_path_template;
+
+fn path_template(path: &str) -> String {
+    let mut out = String::new();
+    push_path_template(&mut out, path);
+    out
+}
 use super::*;
 use crate::headers::merge_baggage;
 use crate::{CANCELLED, Client, Config, DottedOrder, MemorySink, RunRecord};
@@ -383,6 +389,12 @@ fn names() {
     assert_eq!(path_template("/"), "/");
     assert_eq!(path_template("/users/me"), "/users/me");
     assert_eq!(path_template("/v1/deadbeefdeadbeef00/x"), "/v1/{id}/x");
+    assert_eq!(path_template(""), "");
+    assert_eq!(path_template("42"), "{id}");
+    assert_eq!(path_template("/users/42/"), "/users/{id}/");
+    assert_eq!(path_template("//7//a-b"), "//{id}//a-b");
+    // Short hex is not an id (it could be a word such as `cafe`); digits are.
+    assert_eq!(path_template("/cafe/0/beef"), "/cafe/{id}/beef");
     let long = format!("/{}", "é".repeat(300));
     assert!(path_template(&long).len() <= 200);
 }
