@@ -481,8 +481,8 @@ fn run_name(o: &Inner, req: &RequestInfo<'_>) -> String {
     }
     // `METHOD route`, without `fmt` (measurable per request), in one
     // allocation: room for the path and a few `{id}`s longer than their ids.
-    let route = req.route.unwrap_or(req.path);
-    let mut name = String::with_capacity(req.method.len() + 1 + route.len() + 8);
+    let len = req.route.unwrap_or(req.path).len();
+    let mut name = String::with_capacity(req.method.len() + 1 + len + 8);
     name.push_str(req.method);
     name.push(' ');
     match req.route {

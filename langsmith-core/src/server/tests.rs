@@ -1,16 +1,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::run::push_path_template;
+use super::*;
+use crate::headers::merge_baggage;
+use crate::{CANCELLED, Client, Config, DottedOrder, MemorySink, RunRecord};
+use proptest::prelude::*;
 
 fn path_template(path: &str) -> String {
     let mut out = String::new();
     push_path_template(&mut out, path);
     out
 }
-use super::*;
-use crate::headers::merge_baggage;
-use crate::{CANCELLED, Client, Config, DottedOrder, MemorySink, RunRecord};
-use proptest::prelude::*;
 
 const CALLER: &str = "20260102T030405678901Z0193d5a2-0000-7000-8000-000000000001";
 const CALLER_ID: &str = "0193d5a2-0000-7000-8000-000000000001";
