@@ -68,6 +68,32 @@ fn destinations(config: &Config) -> Vec<Destination> {
     }
 }
 
+/// Built without TLS (`default-features = false` and neither `rustls` nor
+/// `native-tls`), an `https` endpoint cannot be reached: say so once, at
+/// start, rather than only in every failed send.
+fn warn_if_no_tls(config: &Config) {
+    const HAS_TLS: bool = cfg!(any(feature = "rustls", feature = "native-tls"));
+    let urls = std::iter::once(config.endpoint.as_str())
+        .filter(|_| config.replicas.is_empty())
+        .chain(config.replicas.iter().map(|r| r.api_url.as_str()));
+    for url in urls.filter(|u| needs_missing_tls(u, HAS_TLS)) {
+        tracing::error!(
+            endpoint = url,
+            "LangSmith: this endpoint is https, but langsmith was built without TLS; \
+             enable the `rustls` (default) or `native-tls` feature, or runs sent there will fail"
+        );
+    }
+}
+
+/// Whether `url` needs TLS that the build lacks.
+fn needs_missing_tls(url: &str, has_tls: bool) -> bool {
+    !has_tls
+        && url
+            .trim_start()
+            .get(..6)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https:"))
+}
+
 /// The handle callers hold (through the client's `Arc<dyn Sink>`).
 #[derive(Debug)]
 pub(crate) struct Exporter {
@@ -81,6 +107,7 @@ pub(crate) struct Exporter {
 impl Exporter {
     pub(crate) fn start(config: &Config) -> Exporter {
         let settings = config.exporter.clone();
+        warn_if_no_tls(config);
         let dests = destinations(config);
         let shared = Arc::new(Shared::new(
             settings.queue_max_runs,
@@ -165,6 +192,22 @@ impl Drop for Exporter {
             // Bounded: the worker gives up at its own deadline.
             self.exited
                 .wait_timeout(self.shutdown_timeout + Duration::from_millis(500));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::needs_missing_tls;
+
+    #[test]
+    fn only_https_without_tls_is_flagged() {
+        for url in ["https://api.smith.langchain.com", " HTTPS://x", "HttpS:/x"] {
+            assert!(needs_missing_tls(url, false), "{url}");
+            assert!(!needs_missing_tls(url, true), "{url}");
+        }
+        for url in ["http://127.0.0.1:1984", "", "https", "httpx://a", "é"] {
+            assert!(!needs_missing_tls(url, false), "{url}");
         }
     }
 }
