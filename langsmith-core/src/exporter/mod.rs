@@ -71,14 +71,11 @@ fn destinations(config: &Config) -> Vec<Destination> {
 /// Built without TLS (`default-features = false` and neither `rustls` nor
 /// `native-tls`), an `https` endpoint cannot be reached: say so once, at
 /// start, rather than only in every failed send.
-fn warn_if_no_tls(config: &Config) {
+fn warn_if_no_tls(dests: &[Destination]) {
     const HAS_TLS: bool = cfg!(any(feature = "rustls", feature = "native-tls"));
-    let urls = std::iter::once(config.endpoint.as_str())
-        .filter(|_| config.replicas.is_empty())
-        .chain(config.replicas.iter().map(|r| r.api_url.as_str()));
-    for url in urls.filter(|u| needs_missing_tls(u, HAS_TLS)) {
+    for d in dests.iter().filter(|d| needs_missing_tls(&d.base, HAS_TLS)) {
         tracing::error!(
-            endpoint = url,
+            endpoint = d.base,
             "LangSmith: this endpoint is https, but langsmith was built without TLS; \
              enable the `rustls` (default) or `native-tls` feature, or runs sent there will fail"
         );
@@ -107,8 +104,8 @@ pub(crate) struct Exporter {
 impl Exporter {
     pub(crate) fn start(config: &Config) -> Exporter {
         let settings = config.exporter.clone();
-        warn_if_no_tls(config);
         let dests = destinations(config);
+        warn_if_no_tls(&dests);
         let shared = Arc::new(Shared::new(
             settings.queue_max_runs,
             settings.queue_max_bytes,
