@@ -68,27 +68,17 @@ fn destinations(config: &Config) -> Vec<Destination> {
     }
 }
 
-/// Built without TLS (`default-features = false` and neither `rustls` nor
-/// `native-tls`), an `https` endpoint cannot be reached: say so once, at
-/// start, rather than only in every failed send.
-fn warn_if_no_tls(dests: &[Destination]) {
-    const HAS_TLS: bool = cfg!(any(feature = "rustls", feature = "native-tls"));
-    for d in dests.iter().filter(|d| needs_missing_tls(&d.base, HAS_TLS)) {
-        tracing::error!(
-            endpoint = d.base,
-            "LangSmith: this endpoint is https, but langsmith was built without TLS; \
-             enable the `rustls` (default) or `native-tls` feature, or runs sent there will fail"
-        );
-    }
-}
-
-/// Whether `url` needs TLS that the build lacks.
-fn needs_missing_tls(url: &str, has_tls: bool) -> bool {
-    !has_tls
-        && url
-            .trim_start()
-            .get(..6)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https:"))
+/// The destinations a build without TLS (`default-features = false` and
+/// neither `rustls` nor `native-tls`) cannot reach: the `https` ones. Said
+/// once when the exporter starts, rather than only in every failed send.
+fn https_without_tls(dests: &[Destination], has_tls: bool) -> impl Iterator<Item = &str> {
+    dests.iter().map(|d| d.base.as_str()).filter(move |url| {
+        !has_tls
+            && url
+                .trim_start()
+                .get(..6)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https:"))
+    })
 }
 
 /// The handle callers hold (through the client's `Arc<dyn Sink>`).
@@ -105,7 +95,14 @@ impl Exporter {
     pub(crate) fn start(config: &Config) -> Exporter {
         let settings = config.exporter.clone();
         let dests = destinations(config);
-        warn_if_no_tls(&dests);
+        const HAS_TLS: bool = cfg!(any(feature = "rustls", feature = "native-tls"));
+        for endpoint in https_without_tls(&dests, HAS_TLS) {
+            tracing::error!(
+                endpoint,
+                "LangSmith: this endpoint is https, but langsmith was built without TLS; \
+                 enable the `rustls` (default) or `native-tls` feature, or runs sent there will fail"
+            );
+        }
         let shared = Arc::new(Shared::new(
             settings.queue_max_runs,
             settings.queue_max_bytes,
@@ -195,16 +192,35 @@ impl Drop for Exporter {
 
 #[cfg(test)]
 mod tests {
-    use super::needs_missing_tls;
+    use super::{destinations, https_without_tls};
+    use crate::{Config, ReplicaEndpoint};
+
+    fn flagged(config: &Config, has_tls: bool) -> Vec<String> {
+        let dests = destinations(config);
+        https_without_tls(&dests, has_tls)
+            .map(str::to_owned)
+            .collect()
+    }
 
     #[test]
-    fn only_https_without_tls_is_flagged() {
-        for url in ["https://api.smith.langchain.com", " HTTPS://x", "HttpS:/x"] {
-            assert!(needs_missing_tls(url, false), "{url}");
-            assert!(!needs_missing_tls(url, true), "{url}");
-        }
-        for url in ["http://127.0.0.1:1984", "", "https", "httpx://a", "é"] {
-            assert!(!needs_missing_tls(url, false), "{url}");
-        }
+    fn https_destinations_are_flagged_only_without_tls() {
+        let mut config = Config::default(); // https://api.smith.langchain.com
+        assert_eq!(flagged(&config, false), ["https://api.smith.langchain.com"]);
+        assert!(flagged(&config, true).is_empty());
+        config.endpoint = "http://127.0.0.1:1984/".into();
+        assert!(flagged(&config, false).is_empty());
+        // Replicas replace the endpoint; each is judged on its own URL.
+        let replica = |url: &str| ReplicaEndpoint {
+            api_url: url.into(),
+            api_key: None,
+            project_name: None,
+        };
+        config.replicas = vec![
+            replica("HTTPS://eu.example/"),
+            replica("http://10.0.0.1"),
+            replica("httpsx"),
+        ];
+        assert_eq!(flagged(&config, false), ["HTTPS://eu.example"]);
+        assert!(flagged(&config, true).is_empty());
     }
 }
