@@ -580,6 +580,18 @@ fn status_payload(status: u16) -> crate::Payload {
 }
 
 /// Appends `"s"`; `false` when `s` needed escaping (`out` is then unusable).
+/// The length of `{"k":"v",...}` for the fields that are set, when no value
+/// needs escaping: the exact capacity, so that turning the string into a
+/// `RawValue` (`into_boxed_str`) does not reallocate.
+fn plain_inputs_len(fields: &[(&str, Option<&str>)]) -> usize {
+    // `"k":"v"` is the key, the value and 5 bytes; a comma between fields.
+    let (n, bytes) = fields
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| k.len() + v.len() + 5))
+        .fold((0usize, 0usize), |(n, b), len| (n + 1, b + len));
+    2 + bytes + n.saturating_sub(1)
+}
+
 fn push_plain_json_str(out: &mut String, s: &str) -> bool {
     out.push('"');
     out.push_str(s);
@@ -617,11 +629,7 @@ impl<'a> Inputs<'a> {
                 ("path", self.path),
                 ("query", self.query),
             ];
-            let len: usize = fields
-                .iter()
-                .filter_map(|(k, v)| v.map(|v| k.len() + v.len() + 6))
-                .sum();
-            let mut out = String::with_capacity(len + 2);
+            let mut out = String::with_capacity(plain_inputs_len(&fields));
             out.push('{');
             let mut plain = true;
             for (key, value) in fields {
@@ -719,6 +727,20 @@ mod payload_tests {
                         };
                         let want = serde_json::value::to_raw_value(&inputs).unwrap();
                         assert_eq!(inputs.payload().get(), want.get(), "{method:?} {route:?}");
+                        let fields = [
+                            ("method", method),
+                            ("route", route),
+                            ("path", path),
+                            ("query", query),
+                        ];
+                        let plain = fields
+                            .iter()
+                            .filter_map(|(_, v)| *v)
+                            .all(|v| !crate::run::json_needs_escape(v));
+                        if plain {
+                            // Exact: the string becomes a `RawValue` without a reallocation.
+                            assert_eq!(plain_inputs_len(&fields), want.get().len(), "{fields:?}");
+                        }
                         cases += 1;
                     }
                 }
