@@ -204,6 +204,29 @@ impl Run {
         }
     }
 
+    /// Attaches a file to this run (an image, audio, a document): it is sent
+    /// as its own part, `attachment.{run_id}.{name}`, with its MIME type as
+    /// the part's `Content-Type`. An attachment of the same name replaces
+    /// the earlier one. Each attachment is sent once: with the run's
+    /// creation ([`post`](Self::post)), its next [`patch`](Self::patch) or
+    /// its end, whichever comes first after it was added.
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let sink = MemorySink::new();
+    /// # let mut run = RunTree::new("r").client(Client::builder().sink(sink.clone()).build()).start();
+    /// let png = Attachment::new("chart", "image/png", std::fs::read("chart.png").unwrap_or_default())?;
+    /// run.add_attachment(png);
+    /// # run.end();
+    /// assert_eq!(sink.runs()[0].attachments[0].name(), "chart");
+    /// # Ok::<(), InvalidAttachment>(())
+    /// ```
+    pub fn add_attachment(&mut self, attachment: crate::Attachment) {
+        if let Some(rec) = &mut self.rec {
+            crate::attachment::upsert(&mut rec.attachments, attachment);
+        }
+    }
+
     /// Gives mutable access to the whole record, for fields without a setter.
     /// Returns `None` when the run is not recording.
     ///
@@ -248,8 +271,8 @@ impl Run {
             return;
         }
         self.fill_dotted_order();
-        if let (Some(rec), Some(ctx)) = (&self.rec, &self.ctx) {
-            ctx.client().submit_run(rec.clone(), true);
+        if let (Some(rec), Some(ctx)) = (&mut self.rec, &self.ctx) {
+            ctx.client().submit_run(clone_for_sending(rec), true);
             self.posted = true;
         }
     }
@@ -272,8 +295,8 @@ impl Run {
             return;
         }
         self.fill_dotted_order();
-        if let (Some(rec), Some(ctx)) = (&self.rec, &self.ctx) {
-            ctx.client().submit_run(rec.clone(), false);
+        if let (Some(rec), Some(ctx)) = (&mut self.rec, &self.ctx) {
+            ctx.client().submit_run(clone_for_sending(rec), false);
         }
     }
 
@@ -435,4 +458,13 @@ impl Drop for Run {
             self.finish_last(None);
         }
     }
+}
+
+/// A copy of `rec` to send now: it takes the attachments not sent yet, so
+/// that a later patch or the end does not send them again.
+fn clone_for_sending(rec: &mut RunRecord) -> Box<RunRecord> {
+    let attachments = std::mem::take(&mut rec.attachments);
+    let mut out = Box::new(rec.clone());
+    out.attachments = attachments;
+    out
 }

@@ -87,6 +87,7 @@
 //! delivered and dropped. The [`server`] module holds the per-request policy
 //! the HTTP adapters share, [`headers`] the header codec.
 
+mod attachment;
 mod builder;
 mod client;
 mod config;
@@ -110,6 +111,7 @@ mod time;
 mod traced;
 mod warn;
 
+pub use attachment::{Attachment, InvalidAttachment};
 pub use builder::{RunBuilder, RunTree, trace, traceable};
 pub use client::{
     Client, ClientBuilder, FlushGuard, RedactFn, RootInfo, TraceRule, default_client,

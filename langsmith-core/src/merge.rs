@@ -35,4 +35,9 @@ pub(crate) fn merge_update(create: &mut RunRecord, update: RunRecord) {
     if update.reference_example_id.is_some() {
         create.reference_example_id = update.reference_example_id;
     }
+    // Attachments are sent once each (see `Run::post`): the update's are
+    // new ones, or replace the create's of the same name.
+    for a in update.attachments {
+        crate::attachment::upsert(&mut create.attachments, a);
+    }
 }

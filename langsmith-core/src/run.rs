@@ -174,6 +174,11 @@ pub struct RunRecord {
     /// Description of the traced callable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serialized: Option<Value>,
+    /// Files sent with the run as `attachment.{id}.{name}` parts (not part
+    /// of its JSON: `/runs/batch`, the fallback without multipart, cannot
+    /// carry them).
+    #[serde(skip)]
+    pub attachments: Vec<crate::Attachment>,
 }
 
 impl RunRecord {
@@ -238,6 +243,7 @@ impl RunRecord {
             extra: Extra::default(),
             error: None,
             serialized: None,
+            attachments: Vec::new(),
         }
     }
 }

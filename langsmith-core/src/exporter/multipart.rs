@@ -288,8 +288,14 @@ impl MultipartWriter {
     }
 
     fn part(&mut self, data: &[u8]) {
+        self.typed_part("application/json", data);
+    }
+
+    /// A part with the current name and the given `Content-Type`.
+    fn typed_part(&mut self, content_type: &str, data: &[u8]) {
         const DISPOSITION: &[u8] = b"\r\nContent-Disposition: form-data; name=\"";
-        const TYPE_AND_LENGTH: &[u8] = b"\"\r\nContent-Type: application/json\r\nContent-Length: ";
+        const TYPE: &[u8] = b"\"\r\nContent-Type: ";
+        const LENGTH: &[u8] = b"\r\nContent-Length: ";
         let buf = &mut self.buf;
         // One reservation for the whole part (28: the dashes, the length's
         // digits and the line ends).
@@ -297,7 +303,9 @@ impl MultipartWriter {
             self.boundary.len()
                 + DISPOSITION.len()
                 + self.name.len()
-                + TYPE_AND_LENGTH.len()
+                + TYPE.len()
+                + content_type.len()
+                + LENGTH.len()
                 + 28
                 + data.len(),
         );
@@ -305,7 +313,9 @@ impl MultipartWriter {
         buf.extend_from_slice(self.boundary.as_bytes());
         buf.extend_from_slice(DISPOSITION);
         buf.extend_from_slice(self.name.as_bytes());
-        buf.extend_from_slice(TYPE_AND_LENGTH);
+        buf.extend_from_slice(TYPE);
+        buf.extend_from_slice(content_type.as_bytes());
+        buf.extend_from_slice(LENGTH);
         push_decimal(buf, data.len());
         buf.extend_from_slice(b"\r\n\r\n");
         buf.extend_from_slice(data);
@@ -398,6 +408,15 @@ impl MultipartWriter {
         self.scratch = data;
     }
 
+    /// `attachment.{id}.{name}` parts, after the run's own (as the Python
+    /// SDK orders them). Names and types were checked by `Attachment::new`.
+    fn attachment_parts(&mut self, id: &Uuid, attachments: &[crate::Attachment]) {
+        for a in attachments {
+            self.set_name("attachment", id, Some(a.name()));
+            self.typed_part(a.mime_type(), a.data());
+        }
+    }
+
     fn raw_part(&mut self, op: &'static str, id: &Uuid, field: &str, raw: &str) {
         self.set_name(op, id, Some(field));
         self.part(raw.as_bytes());
@@ -442,6 +461,7 @@ impl MultipartWriter {
                 if let Some(serialized) = &run.serialized {
                     self.json_part("post", id, Some("serialized"), serialized)?;
                 }
+                self.attachment_parts(id, &run.attachments);
             }
             Kind::Patch(run) => {
                 let remapped = remap(run, project);
@@ -472,6 +492,7 @@ impl MultipartWriter {
                 if let Some(error) = &run.error {
                     self.json_part("patch", id, Some("error"), error)?;
                 }
+                self.attachment_parts(id, &run.attachments);
             }
             Kind::Feedback(fb) => match project {
                 Some(p) => {
@@ -509,6 +530,8 @@ fn push_decimal(buf: &mut Vec<u8>, mut n: usize) {
     buf.extend_from_slice(&digits[i..]);
 }
 
+static ATTACHMENTS_WITHOUT_MULTIPART: crate::RateLimited = crate::RateLimited::new(60);
+
 /// The `/runs/batch` body `{"post":[...],"patch":[...]}` for run items
 /// (feedback items are skipped: they go to `/feedback` one by one).
 pub(crate) fn batch_json(
@@ -522,6 +545,23 @@ pub(crate) fn batch_json(
             Kind::Feedback(_) => None,
         })
         .collect();
+    let dropped: usize = items
+        .iter()
+        .map(|item| match &item.kind {
+            Kind::Post(run) | Kind::Patch(run) => run.attachments.len(),
+            Kind::Feedback(_) => 0,
+        })
+        .sum();
+    if dropped > 0 {
+        ATTACHMENTS_WITHOUT_MULTIPART.log(|suppressed| {
+            tracing::warn!(
+                attachments = dropped,
+                suppressed,
+                "LangSmith: the endpoint has no /runs/multipart; runs are sent to /runs/batch, \
+                 which cannot carry attachments, so these were not sent"
+            )
+        });
+    }
     let mut post = Vec::new();
     let mut patch = Vec::new();
     for (item, ids) in items.iter().zip(&remapped) {
@@ -720,6 +760,69 @@ mod tests {
             main.len()
         );
         assert_eq!(body, expected);
+    }
+
+    #[test]
+    fn attachments_follow_the_run_parts_with_their_own_type() {
+        let png = crate::Attachment::new("chart", "image/png", &b"\x89PNG\r\n"[..]).unwrap();
+        let txt = crate::Attachment::new("notes", "text/plain; charset=utf-8", "hi").unwrap();
+        let id = "01a1fc6d-6bd7-7464-a66d-dcab041aaeca";
+        // The layout the Python SDK 0.14.17 writes for an attachment part
+        // (`_operations.encode_multipart_parts_and_context`), then `\r\n`.
+        let mut png_part = format!(
+            "--b0\r\nContent-Disposition: form-data; name=\"attachment.{id}.chart\"\r\n\
+             Content-Type: image/png\r\nContent-Length: 6\r\n\r\n"
+        )
+        .into_bytes();
+        png_part.extend_from_slice(b"\x89PNG\r\n\r\n");
+        for post in [true, false] {
+            let mut r = record();
+            r.attachments = vec![png.clone(), txt.clone()];
+            let kind = if post {
+                Kind::Post(Box::new(r))
+            } else {
+                Kind::Patch(Box::new(r))
+            };
+            let mut w = MultipartWriter::with_boundary("b0".into());
+            w.write_item(&Item::new(kind, 0, 0, Instant::now()), None)
+                .unwrap();
+            let body = w.finish().0;
+            let names: Vec<String> = String::from_utf8_lossy(&body)
+                .split("name=\"")
+                .skip(1)
+                .filter_map(|s| s.split('"').next().map(str::to_owned))
+                .collect();
+            let op = if post { "post" } else { "patch" };
+            let n = names.len();
+            assert_eq!(names[n - 3], format!("{op}.{id}.error"));
+            assert_eq!(
+                names[n - 2..],
+                [
+                    format!("attachment.{id}.chart"),
+                    format!("attachment.{id}.notes")
+                ]
+            );
+            assert!(body.windows(png_part.len()).any(|w| w == png_part), "{op}");
+            let notes = format!(
+                "name=\"attachment.{id}.notes\"\r\nContent-Type: text/plain; charset=utf-8\r\n\
+                 Content-Length: 2\r\n\r\nhi\r\n--b0--\r\n"
+            );
+            assert!(body.ends_with(notes.as_bytes()), "{op}");
+        }
+        // Sent to a replica's project: under the run's id for that project.
+        let mut r = record();
+        r.attachments = vec![png];
+        let item = Item::new(Kind::Post(Box::new(r.clone())), 0, 0, Instant::now());
+        let mut w = MultipartWriter::with_boundary("b0".into());
+        w.write_item(&item, Some("replica-project")).unwrap();
+        let body = String::from_utf8_lossy(&w.finish().0).into_owned();
+        let remapped = remap(&r, Some("replica-project")).unwrap().id;
+        assert_ne!(remapped, r.id);
+        assert!(
+            body.contains(&format!("name=\"attachment.{remapped}.chart\"")),
+            "{body}"
+        );
+        assert!(!body.contains(&format!("attachment.{id}")));
     }
 
     #[test]

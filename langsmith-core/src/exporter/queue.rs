@@ -292,6 +292,10 @@ pub(crate) fn estimate_bytes(op: &RunOp) -> u64 {
                 + r.extra.metadata.len() * 96
                 + r.events.len() * 128
                 + if r.serialized.is_some() { 256 } else { 0 }
+                + r.attachments
+                    .iter()
+                    .map(|a| a.data().len() + 160)
+                    .sum::<usize>()
         }
         RunOp::Feedback(f) => {
             OVERHEAD + f.key.len() + f.comment.as_ref().map_or(0, String::len) + 128
