@@ -1,6 +1,7 @@
 //! Attachments end to end: a run's files reach the collector through the
 //! background exporter as `attachment.{id}.{name}` parts, each with its own
-//! type and size, on the run's post, its patch and its end.
+//! type and size, on the run's post, its patch and its end — added on the
+//! run itself or, inside `#[traceable]`, through `current_run()`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use langsmith::*;
@@ -76,4 +77,42 @@ fn attachments_arrive_with_their_run() {
             stored("result", "application/pdf", 30),
         ]
     );
+}
+
+/// Renders a chart and attaches it to its own run.
+#[traceable(run_type = "tool")]
+async fn render(points: Vec<u32>) -> usize {
+    let svg = format!("<svg>{points:?}</svg>");
+    let run = current_run().expect("traced");
+    assert!(run.add_attachment(Attachment::new("chart", "image/svg+xml", svg.clone()).unwrap()));
+    assert!(run.add_metadata("points", points.len()));
+    svg.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traceable_functions_attach_through_the_current_run() {
+    let collector = Collector::builder().start().unwrap();
+    let client = Client::builder()
+        .config(Config::default())
+        .endpoint(collector.url())
+        .api_key("test")
+        .project("attachments-traceable")
+        .tracing(Some(true))
+        .build();
+    let root = RunTree::new("report").client(client.clone()).start();
+    let ctx = root.context().unwrap().clone();
+    let len = render(vec![3, 1, 4]).in_run(Some(ctx.clone())).await;
+    root.end();
+    client.flush().await;
+    let runs = collector.wait_for_runs(2, Duration::from_secs(10));
+    let render = runs
+        .iter()
+        .find(|r| r.name == "render")
+        .expect("render run");
+    assert_eq!(render.parent_run_id, Some(ctx.id()));
+    assert_eq!(
+        render.attachments,
+        [stored("chart", "image/svg+xml", len as u64)]
+    );
+    assert_eq!(render.extra["metadata"]["points"], 3);
 }

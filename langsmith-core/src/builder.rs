@@ -432,6 +432,7 @@ impl RunBuilder {
         };
         let empty = empty_shared();
         self.finish_start(ContextInner {
+            notes: Default::default(),
             dotted_order: dotted,
             project,
             inherited_tags: empty.tags.clone(),
@@ -456,6 +457,7 @@ impl RunBuilder {
             None => p.project.clone(),
         };
         self.finish_start(ContextInner {
+            notes: Default::default(),
             dotted_order: p.dotted_order.child(start, id),
             project,
             inherited_tags: p.inherited_tags.clone(),

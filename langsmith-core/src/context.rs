@@ -17,6 +17,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use uuid::Uuid;
 
+static ANNOTATION_DROPPED: crate::RateLimited = crate::RateLimited::new(60);
+
 tokio::task_local! {
     static CURRENT: Option<RunContext>;
 }
@@ -55,6 +57,8 @@ pub(crate) struct ContextInner {
     pub(crate) replicas: Arc<[ReplicaHint]>,
     /// The run lives in another process (continued from headers).
     pub(crate) remote: bool,
+    /// Annotations added through the context, waiting for the record.
+    pub(crate) notes: crate::annotate::Notes,
 }
 
 impl fmt::Debug for RunContext {
@@ -83,6 +87,106 @@ impl RunContext {
             };
         }
         self.inner.client.submit_run(rec, create);
+    }
+
+    /// Adds a metadata entry to this context's run (replacing one of the same
+    /// key), for code that has the context but not the run: inside a
+    /// `#[traceable]` function or a traced request handler, through
+    /// [`current_run`]. The entry is applied when the run's record next
+    /// leaves (its post, a patch, or its end).
+    ///
+    /// Returns whether it will be recorded: `false` (with a rate-limited
+    /// warning) when the run has already ended or lives in another process
+    /// (a context continued from headers); `false` silently when the trace
+    /// is not sampled.
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let sink = MemorySink::new();
+    /// # let client = Client::builder().sink(sink.clone()).tracing(Some(true)).build();
+    /// let answer = traceable("answer").client(client).call(|| {
+    ///     if let Some(run) = current_run() {
+    ///         run.add_metadata("cache_hit", true);
+    ///     }
+    ///     42
+    /// });
+    /// assert_eq!(sink.runs()[0].extra.metadata["cache_hit"], true);
+    /// ```
+    pub fn add_metadata(&self, key: impl Into<String>, value: impl Into<Value>) -> bool {
+        self.annotate("metadata", |p| p.metadata.push((key.into(), value.into())))
+    }
+
+    /// Adds a tag to this context's run (once); see
+    /// [`add_metadata`](Self::add_metadata) for when it is applied.
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let sink = MemorySink::new();
+    /// # let client = Client::builder().sink(sink.clone()).tracing(Some(true)).build();
+    /// traceable("t").client(client).call(|| current_run().map(|r| r.add_tag("slow-path")));
+    /// assert_eq!(sink.runs()[0].tags, ["slow-path"]);
+    /// ```
+    pub fn add_tag(&self, tag: impl Into<String>) -> bool {
+        self.annotate("tag", |p| p.tags.push(tag.into()))
+    }
+
+    /// Adds an event (e.g. a streamed token) to this context's run; see
+    /// [`add_metadata`](Self::add_metadata) for when it is applied.
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let sink = MemorySink::new();
+    /// # let client = Client::builder().sink(sink.clone()).tracing(Some(true)).build();
+    /// traceable("t").client(client).call(|| {
+    ///     current_run().map(|r| r.add_event(serde_json::json!({"name": "new_token", "kwargs": {"token": "Hi"}})))
+    /// });
+    /// assert_eq!(sink.runs()[0].events.len(), 1);
+    /// ```
+    pub fn add_event(&self, event: Value) -> bool {
+        self.annotate("event", |p| p.events.push(event))
+    }
+
+    /// Attaches a file to this context's run (see
+    /// [`Run::add_attachment`](crate::Run::add_attachment)); see
+    /// [`add_metadata`](Self::add_metadata) for when it is applied.
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// # let sink = MemorySink::new();
+    /// # let client = Client::builder().sink(sink.clone()).tracing(Some(true)).build();
+    /// traceable("render").client(client).call(|| {
+    ///     let svg = Attachment::new("chart", "image/svg+xml", "<svg/>").unwrap();
+    ///     current_run().map(|r| r.add_attachment(svg))
+    /// });
+    /// assert_eq!(sink.runs()[0].attachments[0].name(), "chart");
+    /// ```
+    pub fn add_attachment(&self, attachment: crate::Attachment) -> bool {
+        self.annotate("attachment", |p| {
+            crate::attachment::upsert(&mut p.attachments, attachment)
+        })
+    }
+
+    fn annotate(&self, what: &'static str, f: impl FnOnce(&mut crate::annotate::Pending)) -> bool {
+        let c = &self.inner;
+        if !c.sampled {
+            return false;
+        }
+        let why = if c.remote {
+            "it is the caller's run, in another process"
+        } else if c.notes.add(f).is_ok() {
+            return true;
+        } else {
+            "the run has already ended"
+        };
+        ANNOTATION_DROPPED.log(|suppressed| {
+            tracing::warn!(
+                run_id = %self.id(),
+                what,
+                suppressed,
+                "LangSmith: an annotation was not recorded: {why}"
+            )
+        });
+        false
     }
 
     /// The run id.
@@ -334,6 +438,7 @@ impl RunContext {
         };
         Some(RunContext {
             inner: Arc::new(ContextInner {
+                notes: Default::default(),
                 dotted_order,
                 project,
                 inherited_tags: tags.clone(),

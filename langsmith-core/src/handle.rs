@@ -272,6 +272,9 @@ impl Run {
         }
         self.fill_dotted_order();
         if let (Some(rec), Some(ctx)) = (&mut self.rec, &self.ctx) {
+            if let Some(notes) = ctx.inner.notes.take() {
+                notes.apply(rec);
+            }
             ctx.client().submit_run(clone_for_sending(rec), true);
             self.posted = true;
         }
@@ -296,6 +299,9 @@ impl Run {
         }
         self.fill_dotted_order();
         if let (Some(rec), Some(ctx)) = (&mut self.rec, &self.ctx) {
+            if let Some(notes) = ctx.inner.notes.take() {
+                notes.apply(rec);
+            }
             ctx.client().submit_run(clone_for_sending(rec), false);
         }
     }
@@ -363,6 +369,9 @@ impl Run {
             return;
         };
         stamp_end(&mut rec, end_time);
+        if let Some(notes) = ctx.inner.notes.end() {
+            notes.apply(&mut rec);
+        }
         ctx.client().submit_run(rec, !self.posted);
     }
 
@@ -374,6 +383,9 @@ impl Run {
             return;
         };
         stamp_end(&mut rec, end_time);
+        if let Some(notes) = ctx.inner.notes.end() {
+            notes.apply(&mut rec);
+        }
         ctx.submit_ended(rec, !self.posted);
     }
 

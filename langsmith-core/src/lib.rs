@@ -87,6 +87,7 @@
 //! delivered and dropped. The [`server`] module holds the per-request policy
 //! the HTTP adapters share, [`headers`] the header codec.
 
+mod annotate;
 mod attachment;
 mod builder;
 mod client;

@@ -333,3 +333,42 @@ async fn route_template_needs_router_layer() {
     named(&runs, "GET /users/alice");
     named(&runs, "GET /users/{id}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handlers_annotate_the_request_run() {
+    let sink = MemorySink::new();
+    let opts = ServerOptions::new().client(client(&sink, Some(true)));
+    let app = Router::new()
+        .route(
+            "/tenants/{t}",
+            get(|CurrentRun(run): CurrentRun| async move {
+                let run = run.unwrap();
+                assert!(run.add_metadata("tenant_tier", "gold"));
+                assert!(run.add_tag("vip"));
+                let csv = langsmith_core::Attachment::new("report", "text/csv", "a,b\n1,2\n");
+                assert!(run.add_attachment(csv.unwrap()));
+                "ok"
+            }),
+        )
+        .layer(LangSmithLayer::with_options(opts));
+    let srv = serve(app).await;
+    let resp = http()
+        .get(srv.url("/tenants/acme"))
+        .header("langsmith-trace", CALLER)
+        .header("baggage", "langsmith-tags=caller")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let runs = wait_for_runs(&sink, 1).await;
+    let r = named(&runs, "GET /tenants/{t}");
+    assert_eq!(r.extra.metadata["tenant_tier"], "gold");
+    assert!(r.extra.metadata.contains_key("time_to_first_byte_ms"));
+    assert_eq!(r.tags, ["caller", "vip"]);
+    assert_eq!(r.attachments.len(), 1);
+    assert_eq!(
+        (r.attachments[0].name(), r.attachments[0].mime_type()),
+        ("report", "text/csv")
+    );
+    assert_eq!(&r.attachments[0].data()[..], b"a,b\n1,2\n");
+}

@@ -455,6 +455,7 @@ fn forced_root(name: String, o: &Inner, client: &Client) -> Run {
     rec.extra.metadata = o.metadata.clone();
     let ctx = RunContext {
         inner: Arc::new(ContextInner {
+            notes: Default::default(),
             dotted_order: dotted,
             project,
             inherited_tags: empty.tags.clone(),
