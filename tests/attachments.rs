@@ -4,6 +4,8 @@
 //! run itself or, inside `#[traceable]`, through `current_run()`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use langsmith::*;
 use langsmith_collector::{Collector, StoredAttachment};
 use std::time::Duration;
@@ -115,4 +117,70 @@ async fn traceable_functions_attach_through_the_current_run() {
         [stored("chart", "image/svg+xml", len as u64)]
     );
     assert_eq!(render.extra["metadata"]["points"], 3);
+}
+
+/// The same attachments sent by the official Python SDK and by this one are
+/// stored alike by the collector (names, types, sizes).
+#[test]
+fn python_and_rust_attachments_are_stored_alike() {
+    let Some(py) = support::python() else { return };
+    let collector = Collector::builder().start().unwrap();
+    let project = format!("attachments-py-{}", uuid7());
+    let mut cmd = std::process::Command::new(&py);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("LANGSMITH_") || k.starts_with("LANGCHAIN_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .arg(support::script("attachment_client.py"))
+        .env("LANGSMITH_ENDPOINT", collector.url())
+        .env("LANGSMITH_API_KEY", "test")
+        .env("LANGSMITH_TRACING", "true")
+        .env("LANGSMITH_PROJECT", &project)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "attachment_client.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let py_id: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let py_id: Uuid = py_id["id"].as_str().unwrap().parse().unwrap();
+
+    let client = Client::builder()
+        .config(Config::default())
+        .endpoint(collector.url())
+        .api_key("test")
+        .project(&project)
+        .tracing(Some(true))
+        .build();
+    let mut run = RunTree::new("rs_attachments")
+        .client(client.clone())
+        .start();
+    let chart: Vec<u8> = (0..=255u8).cycle().take(256 * 12).collect();
+    run.add_attachment(Attachment::new("chart", "image/png", chart).unwrap());
+    run.add_attachment(Attachment::new("notes", "text/plain; charset=utf-8", "héllo").unwrap());
+    let rs_id = run.id().unwrap();
+    run.end();
+    assert!(client.flush_blocking(Duration::from_secs(10)));
+
+    let runs = collector.wait_for_runs(2, Duration::from_secs(10));
+    let sorted = |id: Uuid| {
+        let mut a = runs
+            .iter()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("run {id} in {runs:#?}"))
+            .attachments
+            .clone();
+        a.sort_by(|x, y| x.name.cmp(&y.name));
+        a
+    };
+    let expected = [
+        stored("chart", "image/png", 256 * 12),
+        stored("notes", "text/plain; charset=utf-8", 6),
+    ];
+    assert_eq!(sorted(py_id), expected, "from the Python SDK");
+    assert_eq!(sorted(rs_id), expected, "from this SDK");
 }
