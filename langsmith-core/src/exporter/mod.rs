@@ -81,9 +81,50 @@ fn https_without_tls(dests: &[Destination], has_tls: bool) -> impl Iterator<Item
     })
 }
 
+/// Exporters alive in this process (each is a thread with its own runtime
+/// and connections).
+static LIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Above this many at once, clients are most likely being built per call.
+const MANY_EXPORTERS: usize = 16;
+static MANY: crate::RateLimited = crate::RateLimited::new(60);
+
+/// Counts one live exporter (see [`LIVE`]) while it exists.
+#[derive(Debug)]
+struct Live;
+
+impl Live {
+    fn new() -> Live {
+        warn_if_many(LIVE.fetch_add(1, Ordering::Relaxed) + 1, &MANY);
+        Live
+    }
+}
+
+/// Warns (through `limiter`) when `n` exporters alive is too many.
+fn warn_if_many(n: usize, limiter: &crate::RateLimited) {
+    if n <= MANY_EXPORTERS {
+        return;
+    }
+    limiter.log(|suppressed| {
+        tracing::warn!(
+            exporters = n,
+            suppressed,
+            "LangSmith: {n} clients with their own exporter are alive; each has a thread \
+             and its own connections. Build one Client and clone it (a clone is one \
+             reference count) instead of building one per request"
+        )
+    });
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// The handle callers hold (through the client's `Arc<dyn Sink>`).
 #[derive(Debug)]
 pub(crate) struct Exporter {
+    _live: Live,
     shared: Arc<Shared>,
     /// Done when the worker thread has finished.
     exited: Completion,
@@ -127,6 +168,7 @@ impl Exporter {
             }
         };
         Exporter {
+            _live: Live::new(),
             shared,
             exited,
             worker,
@@ -200,6 +242,46 @@ mod tests {
         https_without_tls(&dests, has_tls)
             .map(str::to_owned)
             .collect()
+    }
+
+    #[test]
+    fn many_live_exporters_are_warned_about() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Buf(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let w = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || w.clone())
+            .with_ansi(false)
+            .finish();
+        let limiter = crate::RateLimited::new(60);
+        let log = || String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        tracing::subscriber::with_default(subscriber, || {
+            super::warn_if_many(super::MANY_EXPORTERS, &limiter);
+            assert_eq!(log(), "");
+            super::warn_if_many(super::MANY_EXPORTERS + 1, &limiter);
+        });
+        assert!(
+            log().contains("17 clients with their own exporter are alive"),
+            "{}",
+            log()
+        );
+        // Each exporter counts while it exists (other tests' can only add).
+        let mut config = Config::default();
+        config.endpoint = "http://127.0.0.1:9".into();
+        let exporters: Vec<_> = (0..3).map(|_| super::Exporter::start(&config)).collect();
+        assert!(super::LIVE.load(std::sync::atomic::Ordering::Relaxed) >= 3);
+        drop(exporters);
     }
 
     #[test]
