@@ -277,8 +277,10 @@ mod tests {
             log()
         );
         // Each exporter counts while it exists (other tests' can only add).
-        let mut config = Config::default();
-        config.endpoint = "http://127.0.0.1:9".into();
+        let config = Config {
+            endpoint: "http://127.0.0.1:9".into(),
+            ..Config::default()
+        };
         let exporters: Vec<_> = (0..3).map(|_| super::Exporter::start(&config)).collect();
         assert!(super::LIVE.load(std::sync::atomic::Ordering::Relaxed) >= 3);
         drop(exporters);
