@@ -528,6 +528,16 @@ pub mod __private {
 
     pub use crate::Payload;
 
+    /// Adds the attachment arguments of a traced call to its run (called
+    /// inside the run, before the body).
+    pub fn attach<const N: usize>(attachments: Option<[crate::Attachment; N]>) {
+        if let (Some(list), Some(run)) = (attachments, crate::current_run()) {
+            for a in list {
+                run.add_attachment(a);
+            }
+        }
+    }
+
     /// Sets the builder's inputs to a payload made by [`InputsOf::payload`].
     pub fn with_inputs(mut b: RunBuilder, inputs: crate::Payload) -> RunBuilder {
         b.set_inputs_payload(inputs);

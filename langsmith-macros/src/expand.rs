@@ -55,6 +55,9 @@ struct Param {
     ident: TokenStream,
     span: Span,
     is_self: bool,
+    /// Typed `Attachment` or `&Attachment` (by name): attached to the run,
+    /// not recorded in the inputs.
+    attachment: bool,
 }
 
 enum Record {
@@ -120,6 +123,35 @@ pub(crate) fn expand(args: Args, mut f: TracedFn) -> syn::Result<TokenStream> {
     };
 
     let begin = gen_begin(&args, &krate, &f.sig, &recorded);
+    // Attachment arguments: cloned (a reference count) before the body takes
+    // them, when the call is traced, and added to the run once it runs.
+    let attached: Vec<&Param> = params
+        .iter()
+        .filter(|p| {
+            p.attachment
+                && !args.skip.iter().any(|s| s.unraw() == p.name.as_str())
+                && !args.redact.iter().any(|s| s.unraw() == p.name.as_str())
+        })
+        .collect();
+    let (take_attachments, attach) = if attached.is_empty() {
+        (TokenStream::new(), None)
+    } else {
+        let clones = attached.iter().map(|p| {
+            let ident = &p.ident;
+            quote_spanned!(p.span=> ::core::clone::Clone::clone(
+                ::core::borrow::Borrow::<#krate::Attachment>::borrow(&#ident)
+            ))
+        });
+        (
+            quote! {
+                let __ls_att = match &__ls_run {
+                    ::core::option::Option::Some(_) => ::core::option::Option::Some([#(#clones),*]),
+                    ::core::option::Option::None => ::core::option::Option::None,
+                };
+            },
+            Some(quote!(#krate::__private::attach(__ls_att);)),
+        )
+    };
     let call_fn = {
         let base = match (&kind, is_result) {
             (Kind::Sync, false) => "call",
@@ -142,8 +174,16 @@ pub(crate) fn expand(args: Args, mut f: TracedFn) -> syn::Result<TokenStream> {
                 quote!(#krate::__private::#call_fn(__ls_b, __ls_f)),
                 ret_span,
             );
+            let call = match &attach {
+                None => call,
+                Some(attach) => respan(
+                    quote!(#krate::__private::#call_fn(__ls_b, move || { #attach __ls_f() })),
+                    ret_span,
+                ),
+            };
             let body = quote! {
                 let __ls_run = #begin;
+                #take_attachments
                 let __ls_f = #krate::__private::typed_fn::<#ret_tokens, _>(move || #block);
                 match __ls_run {
                     ::core::option::Option::None => __ls_f(),
@@ -154,7 +194,15 @@ pub(crate) fn expand(args: Args, mut f: TracedFn) -> syn::Result<TokenStream> {
         }
         Kind::Async => {
             let block = &f.block;
-            let body = gen_async_body(&krate, &begin, &ret_tokens, &call_fn, ret_span, block);
+            let body = gen_async_body(
+                &krate,
+                &begin,
+                (&take_attachments, attach.as_ref()),
+                &ret_tokens,
+                &call_fn,
+                ret_span,
+                block,
+            );
             f.block = syn::parse2(quote!({ #body }))?;
         }
         Kind::AsyncLike => {
@@ -165,7 +213,15 @@ pub(crate) fn expand(args: Args, mut f: TracedFn) -> syn::Result<TokenStream> {
                 ));
             };
             let block = &inner.block;
-            let body = gen_async_body(&krate, &begin, &ret_tokens, &call_fn, ret_span, block);
+            let body = gen_async_body(
+                &krate,
+                &begin,
+                (&take_attachments, attach.as_ref()),
+                &ret_tokens,
+                &call_fn,
+                ret_span,
+                block,
+            );
             inner.block = syn::parse2(quote!({ #body }))?;
         }
     }
@@ -185,20 +241,23 @@ pub(crate) fn expand(args: Args, mut f: TracedFn) -> syn::Result<TokenStream> {
 fn gen_async_body(
     krate: &TokenStream,
     begin: &TokenStream,
+    (take_attachments, attach): (&TokenStream, Option<&TokenStream>),
     ret_tokens: &TokenStream,
     call_fn: &Ident,
     ret_span: Span,
     block: &Block,
 ) -> TokenStream {
-    let call = respan(
-        quote!(#krate::__private::#call_fn(__ls_b, __ls_fut)),
-        ret_span,
-    );
+    let fut = match attach {
+        None => quote!(__ls_fut),
+        Some(attach) => quote!(async move { #attach __ls_fut.await }),
+    };
+    let call = respan(quote!(#krate::__private::#call_fn(__ls_b, #fut)), ret_span);
     quote! {
         // In a block without `.await`, so that the builder is not kept in
         // the function's future.
         let __ls_next = {
             let __ls_run = #begin;
+            #take_attachments
             let __ls_fut = #krate::__private::typed_future::<#ret_tokens, _>(async move #block);
             match __ls_run {
                 ::core::option::Option::None => {
@@ -347,11 +406,37 @@ fn collect_params(sig: &Signature) -> Vec<Param> {
                 ident: r.self_token.to_token_stream(),
                 span: r.self_token.span,
                 is_self: true,
+                attachment: false,
             }),
-            FnArg::Typed(pt) => pat_idents(&pt.pat, &mut out),
+            FnArg::Typed(pt) => {
+                pat_idents(&pt.pat, &mut out);
+                if matches!(&*pt.pat, Pat::Ident(_))
+                    && is_attachment_type(&pt.ty)
+                    && let Some(p) = out.last_mut()
+                {
+                    p.attachment = true;
+                }
+            }
         }
     }
     out
+}
+
+/// `Attachment`, `langsmith::Attachment` (any path ending so) or a
+/// reference to one.
+fn is_attachment_type(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(r) => is_attachment_type(&r.elem),
+        Type::Paren(p) => is_attachment_type(&p.elem),
+        Type::Path(p) => {
+            p.qself.is_none()
+                && p.path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "Attachment" && s.arguments.is_none())
+        }
+        _ => false,
+    }
 }
 
 fn pat_idents(pat: &Pat, out: &mut Vec<Param>) {
@@ -369,6 +454,7 @@ fn pat_idents(pat: &Pat, out: &mut Vec<Param>) {
                 },
                 span: p.ident.span(),
                 is_self: p.ident == "self",
+                attachment: false,
             });
             if let Some((_, sub)) = &p.subpat {
                 pat_idents(sub, out);
@@ -447,7 +533,7 @@ fn select_inputs<'p>(
     let redacted = |p: &Param| args.redact.iter().any(|s| s.unraw() == p.name.as_str());
     let mut out = Vec::new();
     for p in params {
-        let how = if skipped(p) {
+        let how = if skipped(p) || (p.attachment && !redacted(p)) {
             continue;
         } else if redacted(p) {
             Record::Redacted

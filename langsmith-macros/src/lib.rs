@@ -21,6 +21,11 @@ use proc_macro::TokenStream;
 /// - **inputs**: the arguments by name as a JSON object `{"a": .., "b": ..}`
 ///   (each must implement `serde::Serialize`; `self` is left out unless
 ///   `include_self`);
+/// - **attachments**: an argument typed `Attachment` or `&Attachment`
+///   (`langsmith::Attachment`, matched by name) is attached to the run (a
+///   reference-counted clone of its data) instead of recorded in the inputs,
+///   as the Python SDK treats its `Attachment` parameters; `skip(arg)`
+///   leaves it out;
 /// - **outputs**: the return value (`{"output": value}` unless it is a JSON
 ///   object); for a function returning `Result`, the `Ok` value, and the `Err`
 ///   (its `Display`) becomes the run's error;

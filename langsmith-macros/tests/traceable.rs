@@ -1094,3 +1094,110 @@ async fn async_overrides_survive_polls_before_the_traced_call() {
         .expect("the overridden run");
     assert_eq!(inputs(r), r#"{"x":7}"#);
 }
+
+// ---------------------------------------------------------------- attachments
+
+/// Arguments typed `Attachment` (or a reference to one) are attached to the
+/// run, not recorded in its inputs — as the Python SDK does with its
+/// `Attachment` parameters.
+#[traceable]
+fn describe(image: langsmith::Attachment, prompt: &str, notes: &langsmith::Attachment) -> usize {
+    image.data().len() + prompt.len() + notes.data().len()
+}
+
+#[traceable(skip(image))]
+fn describe_skipped(image: langsmith::Attachment) -> usize {
+    image.data().len()
+}
+
+#[traceable]
+async fn transcribe(audio: &langsmith::Attachment, lang: String) -> String {
+    tokio::task::yield_now().await;
+    format!("{lang}:{}", audio.data().len())
+}
+
+#[traceable]
+fn forward(audio: langsmith::Attachment) -> String {
+    // Attached to this run, and handed on: the nested call attaches it too.
+    futures_lite_block_on(transcribe(&audio, "en".into()))
+}
+
+fn futures_lite_block_on<F: std::future::Future>(fut: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(fut)
+}
+
+fn attachment(name: &str, mime: &str, data: &'static [u8]) -> langsmith::Attachment {
+    langsmith::Attachment::new(name, mime, data).unwrap()
+}
+
+fn attached(r: &RunRecord) -> Vec<(String, String, usize)> {
+    r.attachments
+        .iter()
+        .map(|a| {
+            (
+                a.name().to_owned(),
+                a.mime_type().to_owned(),
+                a.data().len(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn attachment_arguments_are_attached_not_recorded() {
+    let image = attachment("photo", "image/png", b"12345");
+    let notes = attachment("notes", "text/plain", b"ab");
+    let (n, runs, _) = under_root(|| describe(image.clone(), "what is it?", &notes));
+    assert_eq!(n, 5 + 11 + 2);
+    let runs = by_name(&runs);
+    let r = &runs["describe"];
+    assert_eq!(inputs(r), r#"{"prompt":"what is it?"}"#);
+    assert_eq!(
+        attached(r),
+        [
+            ("photo".into(), "image/png".into(), 5),
+            ("notes".into(), "text/plain".into(), 2)
+        ]
+    );
+    assert!(runs["root"].attachments.is_empty());
+
+    let (_, runs, _) = under_root(|| describe_skipped(image.clone()));
+    let r = &by_name(&runs)["describe_skipped"];
+    assert_eq!(inputs(r), "{}");
+    assert!(
+        r.attachments.is_empty(),
+        "skip(image) leaves it out entirely"
+    );
+
+    // Untraced (no client, tracing off): the function runs as it is.
+    assert_eq!(describe(image, "x", &notes), 8);
+}
+
+#[tokio::test]
+async fn attachment_arguments_of_async_functions() {
+    let audio = attachment("audio", "audio/wav", b"RIFF....WAVE");
+    let (out, runs, _) = under_root_async(transcribe(&audio, "fr".into())).await;
+    assert_eq!(out, "fr:12");
+    let r = &by_name(&runs)["transcribe"];
+    assert_eq!(inputs(r), r#"{"lang":"fr"}"#);
+    assert_eq!(attached(r), [("audio".into(), "audio/wav".into(), 12)]);
+}
+
+#[test]
+fn attachment_arguments_handed_on_are_attached_to_each_run() {
+    let audio = attachment("audio", "audio/wav", b"RIFF....WAVE");
+    let (_, runs, _) = under_root(|| forward(audio));
+    let runs = by_name(&runs);
+    assert_eq!(
+        attached(&runs["forward"]),
+        [("audio".into(), "audio/wav".into(), 12)]
+    );
+    assert_eq!(
+        attached(&runs["transcribe"]),
+        [("audio".into(), "audio/wav".into(), 12)]
+    );
+    assert_eq!(runs["transcribe"].parent_run_id, Some(runs["forward"].id));
+}
