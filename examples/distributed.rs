@@ -108,7 +108,18 @@ async fn answer(State(svc): State<Svc>, Query(q): Query<HashMap<String, String>>
             let docs = traceable("retrieve_docs")
                 .run_type(RunType::Retriever)
                 .inputs(&serde_json::json!({ "query": question }))
-                .call(|| vec!["Socks ship in 2 days.", "Returns are free."]);
+                .call(|| {
+                    let docs = vec!["Socks ship in 2 days.", "Returns are free."];
+                    // The retrieved documents, attached to this run as a file.
+                    let markdown = docs.iter().map(|d| format!("- {d}\n")).collect::<String>();
+                    if let (Some(run), Ok(file)) = (
+                        current_run(),
+                        Attachment::new("docs", "text/markdown", markdown),
+                    ) {
+                        run.add_attachment(file);
+                    }
+                    docs
+                });
             let prompt = format!("{question} (context: {})", docs.join(" "));
             let url = format!("{}/llm?prompt={}", svc.tools, encode(&prompt));
             let reply = match svc.http.get(url).send().await {
@@ -220,8 +231,16 @@ fn print_tree(runs: &[StoredRun]) {
             .as_deref()
             .map(|e| format!("  ERROR: {e}"))
             .unwrap_or_default();
+        let files: String = run
+            .attachments
+            .iter()
+            .map(|a| {
+                let ty = a.content_type.as_deref().unwrap_or("?");
+                format!("  attached: {} ({ty}, {} B)", a.name, a.size)
+            })
+            .collect();
         println!(
-            "{prefix}{} {} [{}] {dur}{err}",
+            "{prefix}{} {} [{}] {dur}{err}{files}",
             if last { "└─" } else { "├─" },
             run.name,
             run.run_type

@@ -88,6 +88,11 @@ fn distributed_demo_prints_the_expected_trees() {
             assert!(line.contains(label), "{line:?} should show {label:?}");
         }
         assert!(t.contains("feedback: user_score = 1.0"), "{t}");
+        assert!(
+            lines[3].contains("attached: docs (text/markdown, 44 B)"),
+            "the retriever's attachment: {}",
+            lines[3]
+        );
         let failing = i == 1;
         assert_eq!(
             lines[6].contains("ERROR: HTTP 500"),
