@@ -23,8 +23,11 @@ tokio::task_local! {
     static CURRENT: Option<RunContext>;
 }
 
-/// A run's identity: what children and outgoing headers need. Immutable and
-/// cheap to clone (one reference count).
+/// A run's identity: what children and outgoing headers need. Cheap to
+/// clone (one reference count); the identity never changes. Annotations
+/// added through it ([`add_metadata`](Self::add_metadata) and the like) go
+/// to the run's record only: they are not inherited by children nor sent
+/// in outgoing headers.
 ///
 /// ```
 /// use langsmith_core::{Client, MemorySink, RunTree};
