@@ -31,6 +31,7 @@ async fn caller_trace_and_baggage_make_the_run_the_callers_child() {
     assert_eq!(&*r.session_name, "shop");
     assert_eq!(r.tags, ["a", "b"]);
     assert_eq!(r.extra.metadata["tenant"], "acme");
+    assert_eq!(r.extra.metadata["user_id"], 42, "added by the handler");
     assert_eq!(
         r.inputs.as_ref().unwrap().get(),
         r#"{"method":"GET","route":"/users/{id}"}"#

@@ -55,6 +55,10 @@ fn ids(run: &CurrentRun) -> Value {
 }
 
 async fn user(run: CurrentRun, id: web::Path<u32>) -> HttpResponse {
+    // Annotates the request's run from the handler.
+    if let Some(ctx) = &run.0 {
+        assert!(ctx.add_metadata("user_id", *id));
+    }
     let mut v = ids(&run);
     v["user"] = json!(*id);
     HttpResponse::Ok().json(v)
