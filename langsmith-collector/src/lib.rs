@@ -30,6 +30,7 @@ mod conn;
 #[doc(hidden)]
 pub mod doc_support;
 mod fault;
+mod filter;
 mod ingest;
 mod model;
 pub mod multipart;

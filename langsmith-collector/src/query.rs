@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::model::{StoredAttachment, StoredFeedback, StoredRun, merged};
@@ -117,6 +118,12 @@ pub(crate) struct RunQuery {
     pub page_size: usize,
     /// Fields to return (`None`: all).
     pub select: Option<Vec<String>>,
+    /// `filter` (and `query`, a text search): on the run itself.
+    pub filter: Vec<crate::filter::Filter>,
+    /// `trace_filter`: on the root run of the run's trace.
+    pub trace_filter: Option<crate::filter::Filter>,
+    /// `tree_filter`: on any run of the run's trace.
+    pub tree_filter: Option<crate::filter::Filter>,
 }
 
 fn uuid_list(v: &Value, key: &str) -> Result<Vec<Uuid>, String> {
@@ -140,9 +147,10 @@ fn one_uuid(v: &Value, key: &str) -> Result<Option<Uuid>, String> {
     Ok(l.pop())
 }
 
-/// Reads a `/runs/query` body. Filters the collector cannot evaluate
-/// (`filter`, `query`, `trace_filter`, `tree_filter`) are refused rather
-/// than silently ignored.
+/// Reads a `/runs/query` body. Filter expressions (`filter`,
+/// `trace_filter`, `tree_filter`; `query` as a text search) are parsed by
+/// [`crate::filter`]; what it cannot evaluate is refused rather than
+/// silently ignored.
 pub(crate) fn parse_run_query(body: &Value) -> Result<RunQuery, String> {
     let Some(obj) = body.as_object() else {
         return Err("the query must be a JSON object".into());
@@ -202,12 +210,26 @@ pub(crate) fn parse_run_query(body: &Value) -> Result<RunQuery, String> {
                         .ok_or("'select' must be a list of field names")?,
                 );
             }
-            "filter" | "query" | "trace_filter" | "tree_filter"
-                if v.as_str().is_some_and(|s| !s.trim().is_empty()) =>
-            {
-                return Err(format!(
-                    "'{k}' expressions are not supported by this collector"
-                ));
+            "filter" | "trace_filter" | "tree_filter" => {
+                let text = v
+                    .as_str()
+                    .ok_or_else(|| format!("'{k}' must be a string"))?;
+                if text.trim().is_empty() {
+                    continue;
+                }
+                let f = crate::filter::parse(text).map_err(|e| format!("'{k}': {e}"))?;
+                match k.as_str() {
+                    "filter" => q.filter.push(f),
+                    "trace_filter" => q.trace_filter = Some(f),
+                    _ => q.tree_filter = Some(f),
+                }
+            }
+            "query" => {
+                let text = v.as_str().ok_or("'query' must be a string")?;
+                if !text.trim().is_empty() {
+                    q.filter
+                        .push(crate::filter::Filter::Search(None, text.trim().to_owned()));
+                }
             }
             _ => {}
         }
@@ -262,12 +284,46 @@ pub(crate) fn query_runs(
         tail.push_str(&clauses.join(" AND "));
     }
     let dir = if q.ascending { "ASC" } else { "DESC" };
-    tail.push_str(&format!(
-        " ORDER BY r.start_time {dir}, r.seq {dir} LIMIT {} OFFSET {}",
-        q.page_size + 1,
-        q.offset
-    ));
-    let mut runs = runs_where(conn, &tail, &args)?;
+    tail.push_str(&format!(" ORDER BY r.start_time {dir}, r.seq {dir}"));
+    let filtered = !q.filter.is_empty() || q.trace_filter.is_some() || q.tree_filter.is_some();
+    if !filtered {
+        tail.push_str(&format!(" LIMIT {} OFFSET {}", q.page_size + 1, q.offset));
+        let mut runs = runs_where(conn, &tail, &args)?;
+        let more = runs.len() > q.page_size;
+        runs.truncate(q.page_size);
+        return Ok((runs, more));
+    }
+    // Expressions are evaluated here, on the runs the other fields select
+    // (a local collector holds few enough), then paged.
+    let candidates = runs_where(conn, &tail, &args)?;
+    let mut traces: HashMap<Uuid, Vec<StoredRun>> = HashMap::new();
+    if q.trace_filter.is_some() || q.tree_filter.is_some() {
+        let ids: std::collections::BTreeSet<Uuid> = candidates.iter().map(|r| r.trace_id).collect();
+        for id in ids {
+            traces.insert(id, trace_runs(conn, id)?);
+        }
+    }
+    let matches = |r: &StoredRun| {
+        q.filter.iter().all(|f| f.matches(r))
+            && q.trace_filter.as_ref().is_none_or(|f| {
+                traces.get(&r.trace_id).is_some_and(|t| {
+                    t.iter()
+                        .find(|x| x.parent_run_id.is_none() || x.id == r.trace_id)
+                        .is_some_and(|root| f.matches(root))
+                })
+            })
+            && q.tree_filter.as_ref().is_none_or(|f| {
+                traces
+                    .get(&r.trace_id)
+                    .is_some_and(|t| t.iter().any(|x| f.matches(x)))
+            })
+    };
+    let mut runs: Vec<StoredRun> = candidates
+        .into_iter()
+        .filter(|r| matches(r))
+        .skip(q.offset)
+        .take(q.page_size + 1)
+        .collect();
     let more = runs.len() > q.page_size;
     runs.truncate(q.page_size);
     Ok((runs, more))
@@ -457,7 +513,18 @@ mod tests {
         assert_eq!(q.page_size, 5);
         assert_eq!(q.offset, 10);
         assert_eq!(q.is_root, Some(false));
-        assert!(parse_run_query(&json!({"filter": "eq(name, 'x')"})).is_err());
+        assert_eq!(
+            parse_run_query(&json!({"filter": "eq(name, 'x')"}))
+                .unwrap()
+                .filter
+                .len(),
+            1
+        );
+        let err = parse_run_query(&json!({"filter": "eq(feedback_key, 'x')"})).unwrap_err();
+        assert!(
+            err.contains("'filter'") && err.contains("feedback_key"),
+            "{err}"
+        );
         assert!(parse_run_query(&json!({"trace": "nope"})).is_err());
     }
 }

@@ -23,6 +23,61 @@ fn format_unix_micros(secs: u64, micros: u32) -> String {
     )
 }
 
+/// Microseconds since the Unix epoch of an RFC 3339 time
+/// (`2026-11-21T10:00:00.5+01:00`, `...Z`, or without an offset: UTC).
+pub(crate) fn parse_rfc3339_micros(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let num = |a: usize, b: usize| -> Option<i64> {
+        let t = s.get(a..b)?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    if s.get(4..5)? != "-" || s.get(7..8)? != "-" || !matches!(s.get(10..11)?, "T" | "t" | " ") {
+        return None;
+    }
+    let (h, mi, se) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let mut rest = s.get(19..)?;
+    let mut micros = 0i64;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
+        let digits = &frac[..n];
+        micros = format!("{:0<6}", &digits[..n.min(6)]).parse().ok()?;
+        rest = &frac[n..];
+    }
+    let offset_secs = match rest {
+        "" | "Z" | "z" => 0,
+        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) && &o[3..4] == ":" => {
+            let hh: i64 = o[1..3].parse().ok()?;
+            let mm: i64 = o[4..6].parse().ok()?;
+            let sign = if o.starts_with('-') { -1 } else { 1 };
+            sign * (hh * 3600 + mm * 60)
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo as u32, d as u32);
+    let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset_secs;
+    Some(secs * 1_000_000 + micros)
+}
+
+/// Howard Hinnant's civil-to-days algorithm.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Howard Hinnant's days-to-civil algorithm.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -40,6 +95,39 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_what_it_formats_and_other_offsets() {
+        for (secs, micros) in [(0, 0), (1_767_323_045, 678_901), (951_782_400, 1)] {
+            let s = format_unix_micros(secs, micros);
+            assert_eq!(
+                parse_rfc3339_micros(&s),
+                Some(secs as i64 * 1_000_000 + i64::from(micros)),
+                "{s}"
+            );
+        }
+        let utc = parse_rfc3339_micros("2026-11-21T10:00:00Z").unwrap();
+        assert_eq!(parse_rfc3339_micros("2026-11-21T11:30:00+01:30"), Some(utc));
+        assert_eq!(parse_rfc3339_micros("2026-11-21T09:00:00-01:00"), Some(utc));
+        assert_eq!(
+            parse_rfc3339_micros("2026-11-21T10:00:00.5"),
+            Some(utc + 500_000)
+        );
+        assert_eq!(
+            parse_rfc3339_micros("2026-11-21T10:00:00.1234567Z"),
+            Some(utc + 123_456)
+        );
+        for bad in [
+            "",
+            "2026-11-21",
+            "2026-13-01T00:00:00Z",
+            "2026-11-21T10:00:00+0100",
+            "x026-11-21T10:00:00Z",
+            "2026-11-21T10:00:00.",
+        ] {
+            assert_eq!(parse_rfc3339_micros(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn formats_known_instants() {

@@ -152,8 +152,14 @@ fn bad_json_bodies() {
     assert_eq!(r.json()["accepted"]["runs"], 1);
     let r = post_json(c.addr(), "/feedback", &json!({"run_id": ID}));
     assert_rejected(c.addr(), &r, 422, "key");
-    let r = post_json(c.addr(), "/runs/query", &json!({"filter": "eq(name, 'x')"}));
+    let r = post_json(
+        c.addr(),
+        "/runs/query",
+        &json!({"filter": "eq(feedback_key, 'x')"}),
+    );
     assert_rejected(c.addr(), &r, 422, "not supported");
+    let r = post_json(c.addr(), "/runs/query", &json!({"filter": "eq(name, 'x'"}));
+    assert_rejected(c.addr(), &r, 422, "filter");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Interop with the official LangSmith Python SDK: a nested `@traceable`
 //! trace with a failing child and feedback is sent to the collector, then
-//! read back through `Client.read_run`, `Client.list_runs`,
+//! read back through `Client.read_run`, `Client.list_runs` (with filter
+//! expressions too),
 //! `Client.read_project` and `Client.list_feedback`.
 //!
 //! Needs `LANGSMITH_TEST_PYTHON` (an interpreter with `langsmith`
@@ -110,6 +111,18 @@ fn python_sdk_traces_and_reads_back() {
                 .contains("ValueError('boom: colorful socks')")
         );
         assert_eq!(out["child_names"], json!(["invoke_llm", "fails"]));
+        // `list_runs(filter=...)`: the expressions the collector evaluates.
+        assert_eq!(
+            out["filtered"],
+            json!({
+                "llm": ["invoke_llm"],
+                "errors": ["fails"],
+                "tagged_roots": ["run_pipeline"],
+                "metadata": ["invoke_llm"],
+                "in_trace_of_pipeline": ["fails", "invoke_llm"],
+                "none": [],
+            })
+        );
         let mut keys: Vec<&str> = out["feedback"]
             .as_array()
             .unwrap()

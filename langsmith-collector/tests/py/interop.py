@@ -77,6 +77,25 @@ listed = list(client.list_runs(trace_id=ids["trace"], project_name=PROJECT))
 project = client.read_project(project_name=PROJECT)
 feedback = list(client.list_feedback(run_ids=[ids["root"]]))
 with_children = client.read_run(ids["root"], load_child_runs=True)
+# Filter expressions, as the SDK sends them to /runs/query.
+filtered = {
+    "llm": client.list_runs(project_name=PROJECT, filter='eq(run_type, "llm")'),
+    "errors": client.list_runs(project_name=PROJECT, filter='eq(status, "error")'),
+    "tagged_roots": client.list_runs(
+        project_name=PROJECT, filter='and(has(tags, "interop"), eq(is_root, true))'
+    ),
+    "metadata": client.list_runs(
+        project_name=PROJECT,
+        filter='and(eq(metadata_key, "ls_provider"), eq(metadata_value, "openai"))',
+    ),
+    "in_trace_of_pipeline": client.list_runs(
+        project_name=PROJECT,
+        trace_filter='eq(name, "run_pipeline")',
+        filter='neq(name, "run_pipeline")',
+    ),
+    "none": client.list_runs(project_name=PROJECT, filter='eq(name, "no such run")'),
+}
+filtered = {k: sorted(r.name for r in v) for k, v in filtered.items()}
 
 json.dump(
     {
@@ -86,6 +105,7 @@ json.dump(
         "read_run": run_dict(root),
         "list_runs": [run_dict(r) for r in listed],
         "child_names": [c.name for c in (with_children.child_runs or [])],
+        "filtered": filtered,
         "feedback": [
             {"key": f.key, "score": f.score, "comment": f.comment, "run_id": str(f.run_id)}
             for f in feedback
