@@ -635,6 +635,27 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any text (here: made of the grammar's own pieces, where the
+        /// bugs would be) parses or is refused; it never panics, and what
+        /// parses can be evaluated.
+        #[test]
+        fn any_text_parses_or_is_refused(pieces in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "and(", "or(", "not(", "eq(", "gt(", "has(", "in(", "search(", ")", ",", "[", "]",
+                "name", "tags", "latency", "metadata_key", "'x'", "\"y\"", "\"", "'", "1.5",
+                "-", "1e309", "true", " ", "é", "\\", "(",
+            ]),
+            0..40,
+        )) {
+            let text: String = pieces.concat();
+            if let Ok(f) = parse(&text) {
+                let r = run("n", "llm", &["x"], json!({"x": 1}), 1.0);
+                let _ = f.matches(&r);
+            }
+        }
+    }
+
     #[test]
     fn unsupported_or_malformed_expressions_are_errors_that_say_why() {
         for (expr, says) in [
