@@ -10,6 +10,17 @@ use langsmith::*;
 use langsmith_collector::{Collector, StoredAttachment};
 use std::time::Duration;
 
+/// A client sending to `collector` through the background exporter.
+fn client_for(collector: &langsmith_collector::CollectorHandle, project: &str) -> Client {
+    Client::builder()
+        .config(Config::default())
+        .endpoint(collector.url())
+        .api_key("test")
+        .project(project)
+        .tracing(Some(true))
+        .build()
+}
+
 fn attachment(name: &str, mime: &str, len: usize) -> Attachment {
     Attachment::new(name, mime, vec![0xA5; len]).unwrap()
 }
@@ -25,13 +36,7 @@ fn stored(name: &str, mime: &str, size: u64) -> StoredAttachment {
 #[test]
 fn attachments_arrive_with_their_run() {
     let collector = Collector::builder().start().unwrap();
-    let client = Client::builder()
-        .config(Config::default())
-        .endpoint(collector.url())
-        .api_key("test")
-        .project("attachments")
-        .tracing(Some(true))
-        .build();
+    let client = client_for(&collector, "attachments");
 
     // Ended at once: the attachments go with the run's only post.
     let mut short = RunTree::new("short").client(client.clone()).start();
@@ -94,13 +99,7 @@ async fn render(points: Vec<u32>) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn traceable_functions_attach_through_the_current_run() {
     let collector = Collector::builder().start().unwrap();
-    let client = Client::builder()
-        .config(Config::default())
-        .endpoint(collector.url())
-        .api_key("test")
-        .project("attachments-traceable")
-        .tracing(Some(true))
-        .build();
+    let client = client_for(&collector, "attachments-traceable");
     let root = RunTree::new("report").client(client.clone()).start();
     let ctx = root.context().unwrap().clone();
     let len = render(vec![3, 1, 4]).in_run(Some(ctx.clone())).await;
@@ -149,13 +148,7 @@ fn python_and_rust_attachments_are_stored_alike() {
     let py_id: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let py_id: Uuid = py_id["id"].as_str().unwrap().parse().unwrap();
 
-    let client = Client::builder()
-        .config(Config::default())
-        .endpoint(collector.url())
-        .api_key("test")
-        .project(&project)
-        .tracing(Some(true))
-        .build();
+    let client = client_for(&collector, &project);
     let mut run = RunTree::new("rs_attachments")
         .client(client.clone())
         .start();

@@ -167,6 +167,17 @@ pub(crate) fn expand(args: Args, mut f: TracedFn) -> syn::Result<TokenStream> {
         Ident::new(&name, ret_span)
     };
 
+    let async_body = |block: &Block| {
+        gen_async_body(
+            &krate,
+            &begin,
+            (&take_attachments, attach.as_ref()),
+            &ret_tokens,
+            &call_fn,
+            ret_span,
+            block,
+        )
+    };
     match kind {
         Kind::Sync => {
             let block = &f.block;
@@ -193,16 +204,7 @@ pub(crate) fn expand(args: Args, mut f: TracedFn) -> syn::Result<TokenStream> {
             f.block = syn::parse2(quote!({ #body }))?;
         }
         Kind::Async => {
-            let block = &f.block;
-            let body = gen_async_body(
-                &krate,
-                &begin,
-                (&take_attachments, attach.as_ref()),
-                &ret_tokens,
-                &call_fn,
-                ret_span,
-                block,
-            );
+            let body = async_body(&f.block);
             f.block = syn::parse2(quote!({ #body }))?;
         }
         Kind::AsyncLike => {
@@ -212,16 +214,7 @@ pub(crate) fn expand(args: Args, mut f: TracedFn) -> syn::Result<TokenStream> {
                     "#[traceable]: internal error: async block not found",
                 ));
             };
-            let block = &inner.block;
-            let body = gen_async_body(
-                &krate,
-                &begin,
-                (&take_attachments, attach.as_ref()),
-                &ret_tokens,
-                &call_fn,
-                ret_span,
-                block,
-            );
+            let body = async_body(&inner.block);
             inner.block = syn::parse2(quote!({ #body }))?;
         }
     }
