@@ -54,3 +54,31 @@ pub(crate) fn header_problem(err: &crate::headers::HeaderError) {
         )
     });
 }
+
+/// Runs `f` with this thread's `tracing` output captured; returns its value
+/// and what was logged (for tests of warnings).
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn capture_logs<R>(f: impl FnOnce() -> R) -> (R, String) {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let w = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || w.clone())
+        .with_ansi(false)
+        .finish();
+    let out = tracing::subscriber::with_default(subscriber, f);
+    let log = String::from_utf8_lossy(&buf.0.lock().unwrap()).into_owned();
+    (out, log)
+}

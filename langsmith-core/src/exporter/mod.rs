@@ -246,35 +246,15 @@ mod tests {
 
     #[test]
     fn many_live_exporters_are_warned_about() {
-        use std::sync::{Arc, Mutex};
-        #[derive(Clone, Default)]
-        struct Buf(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Buf {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let buf = Buf::default();
-        let w = buf.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || w.clone())
-            .with_ansi(false)
-            .finish();
         let limiter = crate::RateLimited::new(60);
-        let log = || String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-        tracing::subscriber::with_default(subscriber, || {
-            super::warn_if_many(super::MANY_EXPORTERS, &limiter);
-            assert_eq!(log(), "");
-            super::warn_if_many(super::MANY_EXPORTERS + 1, &limiter);
-        });
+        let ((), log) =
+            crate::warn::capture_logs(|| super::warn_if_many(super::MANY_EXPORTERS, &limiter));
+        assert_eq!(log, "");
+        let ((), log) =
+            crate::warn::capture_logs(|| super::warn_if_many(super::MANY_EXPORTERS + 1, &limiter));
         assert!(
-            log().contains("17 clients with their own exporter are alive"),
-            "{}",
-            log()
+            log.contains("17 clients with their own exporter are alive"),
+            "{log}"
         );
         // Each exporter counts while it exists (other tests' can only add).
         let config = Config {

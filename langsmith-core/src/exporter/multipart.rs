@@ -826,6 +826,21 @@ mod tests {
     }
 
     #[test]
+    fn the_batch_fallback_sends_the_run_and_says_its_attachments_could_not_go() {
+        let mut r = record();
+        r.attachments = vec![crate::Attachment::new("chart", "image/png", "x").unwrap()];
+        let items = [Item::new(Kind::Post(Box::new(r)), 0, 0, Instant::now())];
+        let (body, log) = crate::warn::capture_logs(|| batch_json(&items, None));
+        let body: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
+        assert_eq!(body["post"][0]["name"], "fails");
+        assert!(body["post"][0].get("attachments").is_none());
+        assert!(
+            log.contains("cannot carry attachments") && log.contains("attachments=1"),
+            "{log}"
+        );
+    }
+
+    #[test]
     fn patch_parts_and_project_override() {
         let mut r = record();
         r.inputs = Some(RawValue::from_string(r#"{"x":1}"#.into()).unwrap());
