@@ -427,7 +427,9 @@ impl RunContext {
                 Arc::from(v)
             }
         };
-        let tags = shared(baggage.tags);
+        let mut tags = baggage.tags;
+        dedup_keeping_first(&mut tags);
+        let tags = shared(tags);
         let foreign_baggage = shared(baggage.foreign);
         let metadata = if baggage.metadata.is_empty() {
             empty.metadata.clone()
@@ -455,6 +457,25 @@ impl RunContext {
                 remote: true,
             }),
         })
+    }
+}
+
+/// Drops repeated tags, keeping each one's first place: the Python SDK
+/// de-duplicates the tags a run inherits from `baggage` too. Linear for long lists, so that
+/// a hostile header cannot make it quadratic.
+fn dedup_keeping_first(tags: &mut Vec<String>) {
+    if tags.len() <= 16 {
+        let mut i = 1;
+        while i < tags.len() {
+            if tags[..i].contains(&tags[i]) {
+                tags.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+    } else {
+        let mut seen = std::collections::HashSet::with_capacity(tags.len());
+        tags.retain(|t| seen.insert(t.clone()));
     }
 }
 
@@ -640,4 +661,27 @@ where
     F::Output: Send + 'static,
 {
     tokio::spawn(fut.in_current_run())
+}
+
+#[cfg(test)]
+mod dedup_tests {
+    use super::dedup_keeping_first;
+
+    #[test]
+    fn repeated_tags_keep_their_first_place() {
+        let tags = |v: &[&str]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        for (have, want) in [
+            (&["a", "b", "a", "c", "b"][..], &["a", "b", "c"][..]),
+            (&["x", "x"], &["x"]),
+            (&[], &[]),
+        ] {
+            let mut t = tags(have);
+            dedup_keeping_first(&mut t);
+            assert_eq!(t, tags(want));
+        }
+        // Long lists take the hashed path: same result.
+        let mut t: Vec<String> = (0..40).map(|i| format!("t{}", i % 7)).collect();
+        dedup_keeping_first(&mut t);
+        assert_eq!(t, (0..7).map(|i| format!("t{i}")).collect::<Vec<_>>());
+    }
 }

@@ -355,7 +355,8 @@ async fn handlers_annotate_the_request_run() {
     let resp = http()
         .get(srv.url("/tenants/acme"))
         .header("langsmith-trace", CALLER)
-        .header("baggage", "langsmith-tags=caller")
+        // Repeated tags are inherited once; the handler's own "vip" is not repeated.
+        .header("baggage", "langsmith-tags=caller%2Cvip%2Ccaller")
         .send()
         .await
         .unwrap();

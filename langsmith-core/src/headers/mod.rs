@@ -87,9 +87,9 @@ pub struct Baggage {
     /// `langsmith-metadata`: metadata every downstream run inherits.
     pub metadata: Map<String, Value>,
     /// `langsmith-tags`: tags every downstream run inherits, in header order.
-    /// Empty and repeated tags are dropped when reading (the first of each
-    /// kept in place; the Python SDK de-duplicates and sorts them when it
-    /// merges them into its run). Tags are sent
+    /// Empty tags are dropped when reading; repeated ones are kept here (as
+    /// sent) and dropped when a run inherits them (the Python SDK
+    /// de-duplicates and sorts them when it merges them into its run). Tags are sent
     /// comma-joined, so a tag containing a comma comes back as two tags —
     /// in the Python SDK too.
     pub tags: Vec<String>,
