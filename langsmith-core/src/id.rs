@@ -3,7 +3,6 @@
 use crate::Timestamp;
 use std::sync::atomic::{AtomicBool, Ordering};
 use uuid::Uuid;
-use uuid::timestamp::context::ThreadLocalContext;
 
 /// A new UUID v7 (time-ordered), the id format LangSmith expects for runs.
 ///
@@ -15,10 +14,67 @@ pub fn uuid7() -> Uuid {
     Uuid::now_v7()
 }
 
+/// Per-thread v7 state: the last millisecond used, a 42-bit counter within
+/// it, and a fast generator seeded once from the OS for the random bits.
+struct V7 {
+    last_ms: u64,
+    counter: u64,
+    rng: rand::rngs::SmallRng,
+}
+
+impl V7 {
+    fn new() -> V7 {
+        use rand::SeedableRng;
+        let rng = rand::rngs::SmallRng::try_from_os_rng().unwrap_or_else(|_| {
+            // No OS randomness: ids stay unique by time, thread and address.
+            let t = Timestamp::now().as_micros() as u64;
+            let here = &t as *const u64 as u64;
+            rand::rngs::SmallRng::seed_from_u64(t ^ here.rotate_left(32))
+        });
+        V7 {
+            last_ms: 0,
+            counter: 0,
+            rng,
+        }
+    }
+
+    /// The id for a run started at `ms` (milliseconds since the epoch).
+    ///
+    /// Layout (RFC 9562, "method 1" of §6.2, as the uuid crate's
+    /// `ContextV7`): 48 bits of milliseconds, the version, 12 bits of
+    /// counter, the variant, 30 more bits of counter, 32 random bits. A new
+    /// millisecond starts the counter at a random 41-bit value (headroom to
+    /// count up); within one (or when the clock steps back) it counts up, and
+    /// on the rare overflow borrows the next millisecond — so ids made one
+    /// after the other on a thread always increase.
+    fn next(&mut self, ms: u64) -> Uuid {
+        use rand::RngCore;
+        if ms > self.last_ms {
+            self.last_ms = ms;
+            self.counter = self.rng.next_u64() >> 23;
+        } else {
+            self.counter += 1;
+            if self.counter >> 42 != 0 {
+                self.last_ms += 1;
+                self.counter = self.rng.next_u64() >> 23;
+            }
+        }
+        let random = u128::from(self.rng.next_u64() as u32);
+        let ms = u128::from(self.last_ms & 0xFFFF_FFFF_FFFF);
+        let counter = u128::from(self.counter);
+        Uuid::from_u128(
+            ms << 80
+                | 0x7 << 76
+                | (counter >> 30) << 64
+                | 0b10 << 62
+                | (counter & 0x3FFF_FFFF) << 32
+                | random,
+        )
+    }
+}
+
 thread_local! {
-    /// Per-thread v7 state (last millisecond and counter), so that making an
-    /// id takes no process-wide lock.
-    static CONTEXT_V7: uuid::ContextV7 = const { uuid::ContextV7::new() };
+    static V7_STATE: std::cell::RefCell<V7> = std::cell::RefCell::new(V7::new());
 }
 
 /// A new UUID v7 for a run that starts at `start`, a time just read from the
@@ -27,11 +83,9 @@ thread_local! {
 /// after the other on a thread increase, as [`uuid7`]'s do.
 pub(crate) fn uuid7_at(start: Timestamp) -> Uuid {
     match u64::try_from(start.as_micros()) {
-        Ok(micros) => Uuid::new_v7(uuid::Timestamp::from_unix(
-            ThreadLocalContext::new(&CONTEXT_V7),
-            micros / 1_000_000,
-            (micros % 1_000_000) as u32 * 1_000,
-        )),
+        Ok(micros) => V7_STATE
+            .try_with(|v| v.borrow_mut().next(micros / 1_000))
+            .unwrap_or_else(|_| uuid7()),
         Err(_) => uuid7(),
     }
 }
@@ -121,6 +175,33 @@ mod tests {
         let a = uuid7_at(Timestamp::now());
         let b = uuid7_at(Timestamp::now());
         assert!(b > a);
+    }
+
+    #[test]
+    fn ids_increase_across_a_clock_step_back_and_a_counter_overflow() {
+        let mut v = V7::new();
+        let ms = 1_767_323_045_678;
+        let a = v.next(ms);
+        let b = v.next(ms - 5); // the clock stepped back: counts on
+        assert!(b > a);
+        v.counter = (1 << 42) - 1; // the next id overflows the counter
+        let c = v.next(ms);
+        assert!(c > b);
+        let (secs, nanos) = c.get_timestamp().unwrap().to_unix();
+        assert_eq!(
+            secs * 1_000 + u64::from(nanos) / 1_000_000,
+            ms + 1,
+            "borrowed the next ms"
+        );
+        for id in [a, b, c] {
+            assert_eq!(id.get_version_num(), 7);
+            assert_eq!(id.get_variant(), uuid::Variant::RFC4122);
+        }
+        // Two threads' ids of the same millisecond differ (own random state).
+        let other = std::thread::spawn(move || V7::new().next(ms))
+            .join()
+            .unwrap();
+        assert_ne!(other, V7::new().next(ms));
     }
 
     #[test]
