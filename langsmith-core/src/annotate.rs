@@ -59,7 +59,7 @@ pub(crate) struct Notes {
     slot: Mutex<Option<Box<Pending>>>,
 }
 
-/// The run of this context has ended (or the context has no record here).
+/// The run of this context has ended: an annotation now would be lost.
 #[derive(Debug)]
 pub(crate) struct Ended;
 

@@ -12,7 +12,7 @@ use std::fmt;
 /// name must be non-empty without `.` (LangSmith's rule, which the Python
 /// SDK enforces too), quotes or control characters, and a MIME type must be
 /// non-empty printable ASCII. The data is [`Bytes`]: cloning an attachment
-/// (as a patch of a posted run does) does not copy it.
+/// (as `#[traceable]` does with an `Attachment` argument) does not copy it.
 ///
 /// ```
 /// use langsmith_core::Attachment;

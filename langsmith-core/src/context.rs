@@ -169,6 +169,16 @@ impl RunContext {
         })
     }
 
+    /// Applies to `rec` what was added through this context since it last
+    /// left; `ending`: the run ends now, later additions are refused.
+    pub(crate) fn apply_notes(&self, rec: &mut RunRecord, ending: bool) {
+        let notes = &self.inner.notes;
+        let pending = if ending { notes.end() } else { notes.take() };
+        if let Some(p) = pending {
+            p.apply(rec);
+        }
+    }
+
     fn annotate(&self, what: &'static str, f: impl FnOnce(&mut crate::annotate::Pending)) -> bool {
         let c = &self.inner;
         if !c.sampled {
@@ -461,8 +471,8 @@ impl RunContext {
 }
 
 /// Drops repeated tags, keeping each one's first place: the Python SDK
-/// de-duplicates the tags a run inherits from `baggage` too. Linear for long lists, so that
-/// a hostile header cannot make it quadratic.
+/// de-duplicates the tags a run inherits from `baggage` too. Linear for
+/// long lists, so that a hostile header cannot make it quadratic.
 fn dedup_keeping_first(tags: &mut Vec<String>) {
     if tags.len() <= 16 {
         let mut i = 1;

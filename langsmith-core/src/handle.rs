@@ -272,9 +272,7 @@ impl Run {
         }
         self.fill_dotted_order();
         if let (Some(rec), Some(ctx)) = (&mut self.rec, &self.ctx) {
-            if let Some(notes) = ctx.inner.notes.take() {
-                notes.apply(rec);
-            }
+            ctx.apply_notes(rec, false);
             ctx.client().submit_run(clone_for_sending(rec), true);
             self.posted = true;
         }
@@ -299,9 +297,7 @@ impl Run {
         }
         self.fill_dotted_order();
         if let (Some(rec), Some(ctx)) = (&mut self.rec, &self.ctx) {
-            if let Some(notes) = ctx.inner.notes.take() {
-                notes.apply(rec);
-            }
+            ctx.apply_notes(rec, false);
             ctx.client().submit_run(clone_for_sending(rec), false);
         }
     }
@@ -369,9 +365,7 @@ impl Run {
             return;
         };
         stamp_end(&mut rec, end_time);
-        if let Some(notes) = ctx.inner.notes.end() {
-            notes.apply(&mut rec);
-        }
+        ctx.apply_notes(&mut rec, true);
         ctx.client().submit_run(rec, !self.posted);
     }
 
@@ -383,9 +377,7 @@ impl Run {
             return;
         };
         stamp_end(&mut rec, end_time);
-        if let Some(notes) = ctx.inner.notes.end() {
-            notes.apply(&mut rec);
-        }
+        ctx.apply_notes(&mut rec, true);
         ctx.submit_ended(rec, !self.posted);
     }
 

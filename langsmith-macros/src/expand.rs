@@ -127,11 +127,7 @@ pub(crate) fn expand(args: Args, mut f: TracedFn) -> syn::Result<TokenStream> {
     // them, when the call is traced, and added to the run once it runs.
     let attached: Vec<&Param> = params
         .iter()
-        .filter(|p| {
-            p.attachment
-                && !args.skip.iter().any(|s| s.unraw() == p.name.as_str())
-                && !args.redact.iter().any(|s| s.unraw() == p.name.as_str())
-        })
+        .filter(|p| p.attachment && !option_names(&args.skip, p) && !option_names(&args.redact, p))
         .collect();
     let (take_attachments, attach) = if attached.is_empty() {
         (TokenStream::new(), None)
@@ -464,6 +460,11 @@ fn pat_idents(pat: &Pat, out: &mut Vec<Param>) {
     }
 }
 
+/// Whether an option's list (`skip(..)`, `redact(..)`) names `p`.
+fn option_names(list: &[Ident], p: &Param) -> bool {
+    list.iter().any(|s| s.unraw() == p.name.as_str())
+}
+
 /// Which parameters go into the inputs, and how; checks `skip`/`redact` names.
 fn select_inputs<'p>(
     args: &Args,
@@ -522,8 +523,8 @@ fn select_inputs<'p>(
     if let Some(e) = errors {
         return Err(e);
     }
-    let skipped = |p: &Param| args.skip.iter().any(|s| s.unraw() == p.name.as_str());
-    let redacted = |p: &Param| args.redact.iter().any(|s| s.unraw() == p.name.as_str());
+    let skipped = |p: &Param| option_names(&args.skip, p);
+    let redacted = |p: &Param| option_names(&args.redact, p);
     let mut out = Vec::new();
     for p in params {
         let how = if skipped(p) || (p.attachment && !redacted(p)) {

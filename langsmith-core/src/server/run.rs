@@ -580,7 +580,6 @@ fn status_payload(status: u16) -> crate::Payload {
     }
 }
 
-/// Appends `"s"`; `false` when `s` needed escaping (`out` is then unusable).
 /// The length of `{"k":"v",...}` for the fields that are set, when no value
 /// needs escaping: the exact capacity, so that turning the string into a
 /// `RawValue` (`into_boxed_str`) does not reallocate.
@@ -593,6 +592,7 @@ fn plain_inputs_len(fields: &[(&str, Option<&str>)]) -> usize {
     2 + bytes + n.saturating_sub(1)
 }
 
+/// Appends `"s"`; `false` when `s` needed escaping (`out` is then unusable).
 fn push_plain_json_str(out: &mut String, s: &str) -> bool {
     out.push('"');
     out.push_str(s);
