@@ -15,26 +15,23 @@ pub fn uuid7() -> Uuid {
 }
 
 /// Per-thread v7 state: the last millisecond used, a 42-bit counter within
-/// it, and a fast generator seeded once from the OS for the random bits.
+/// it, and a fast generator seeded from the OS for the random bits.
 struct V7 {
     last_ms: u64,
     counter: u64,
     rng: rand::rngs::SmallRng,
+    /// [`fork::generation`] when `rng` was seeded.
+    seeded_in: u32,
 }
 
 impl V7 {
     fn new() -> V7 {
-        use rand::SeedableRng;
-        let rng = rand::rngs::SmallRng::try_from_os_rng().unwrap_or_else(|_| {
-            // No OS randomness: ids stay unique by time, thread and address.
-            let t = Timestamp::now().as_micros() as u64;
-            let here = &t as *const u64 as u64;
-            rand::rngs::SmallRng::seed_from_u64(t ^ here.rotate_left(32))
-        });
+        let seeded_in = fork::generation();
         V7 {
             last_ms: 0,
             counter: 0,
-            rng,
+            rng: seeded_rng(),
+            seeded_in,
         }
     }
 
@@ -49,6 +46,15 @@ impl V7 {
     /// after the other on a thread always increase.
     fn next(&mut self, ms: u64) -> Uuid {
         use rand::RngCore;
+        let generation = fork::generation();
+        if generation != self.seeded_in {
+            // A forked child: its copy of this state would draw the same
+            // counters and random bits as the parent's. Start afresh.
+            *self = V7 {
+                seeded_in: generation,
+                ..V7::new()
+            };
+        }
         if ms > self.last_ms {
             self.last_ms = ms;
             self.counter = self.rng.next_u64() >> 23;
@@ -71,6 +77,59 @@ impl V7 {
                 | random,
         )
     }
+}
+
+/// A generator seeded from the OS (or, without OS randomness, from the
+/// time and an address: ids then stay unique by time, thread and address).
+fn seeded_rng() -> rand::rngs::SmallRng {
+    use rand::SeedableRng;
+    rand::rngs::SmallRng::try_from_os_rng().unwrap_or_else(|_| {
+        let t = Timestamp::now().as_micros() as u64;
+        let here = &t as *const u64 as u64;
+        rand::rngs::SmallRng::seed_from_u64(t ^ here.rotate_left(32))
+    })
+}
+
+/// Telling a forked child from its parent. The child of `fork()` starts
+/// with a copy of the forking thread's id state, random generator included,
+/// so both processes would make the same ids; a `pthread_atfork` handler
+/// counts forks, and [`V7::next`] reseeds when the count moved (one relaxed
+/// load per id; checking the pid instead would be a system call per id).
+mod fork {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    static FORKS: AtomicU32 = AtomicU32::new(0);
+
+    /// How many times this process (or the parents it was forked from,
+    /// since the handler was registered) has forked into a child.
+    pub(super) fn generation() -> u32 {
+        register();
+        FORKS.load(Ordering::Relaxed)
+    }
+
+    #[cfg(unix)]
+    #[allow(unsafe_code)] // the one FFI call below
+    fn register() {
+        static REGISTERED: std::sync::Once = std::sync::Once::new();
+        extern "C" fn in_child() {
+            // Async-signal-safe: one atomic add, no allocation, no lock.
+            FORKS.fetch_add(1, Ordering::Relaxed);
+        }
+        REGISTERED.call_once(|| {
+            // SAFETY: registers a handler that only touches an atomic; no
+            // prepare/parent handlers. A non-zero result (ENOMEM) leaves
+            // forks undetected, as before this existed.
+            let failed = unsafe { libc::pthread_atfork(None, None, Some(in_child)) } != 0;
+            if failed {
+                tracing::debug!(
+                    "pthread_atfork failed: run ids are not reseeded in forked children"
+                );
+            }
+        });
+    }
+
+    #[cfg(not(unix))]
+    fn register() {}
 }
 
 thread_local! {
@@ -147,6 +206,64 @@ pub(crate) fn check_custom_id(id: Uuid) -> Uuid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A real `fork()`: parent and child make ids for the same millisecond
+    /// from the same (copied) state; without the reseed they would be the
+    /// same 64 ids.
+    #[cfg(unix)]
+    #[test]
+    #[allow(unsafe_code)] // fork, pipe, read, write, waitpid, _exit
+    fn a_forked_child_makes_other_ids_than_its_parent() {
+        let start = Timestamp::now();
+        let _ = uuid7_at(start); // this thread's state exists before the fork
+        let make = || -> Vec<u8> { (0..64).flat_map(|_| *uuid7_at(start).as_bytes()).collect() };
+        let mut fds = [0; 2];
+        // SAFETY: two ints for pipe(2) to fill.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: the child only makes ids (thread-local state, the OS
+        // generator), writes them and leaves with _exit: no lock another
+        // thread of the test harness could hold is taken.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            let ids = make();
+            // SAFETY: writes our own buffer to the pipe, then exits without
+            // running the harness's destructors.
+            unsafe {
+                let n = libc::write(fds[1], ids.as_ptr().cast(), ids.len());
+                libc::_exit(if n == ids.len() as isize { 0 } else { 1 });
+            }
+        }
+        let parent = make();
+        let mut child = vec![0u8; parent.len()];
+        let mut got = 0;
+        while got < child.len() {
+            // SAFETY: reads into the unfilled rest of `child`.
+            let n =
+                unsafe { libc::read(fds[0], child[got..].as_mut_ptr().cast(), child.len() - got) };
+            assert!(n > 0, "the child sent {got} bytes");
+            got += n as usize;
+        }
+        let mut status = 0;
+        // SAFETY: waits for our own child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+        // SAFETY: closes the two ends we opened.
+        unsafe {
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+        let ids = |b: &[u8]| -> std::collections::HashSet<[u8; 16]> {
+            b.chunks(16).filter_map(|c| c.try_into().ok()).collect()
+        };
+        let (parent, child) = (ids(&parent), ids(&child));
+        assert_eq!((parent.len(), child.len()), (64, 64));
+        assert!(
+            parent.is_disjoint(&child),
+            "{} ids made by both the parent and its forked child",
+            parent.intersection(&child).count()
+        );
+    }
 
     #[test]
     fn ids_are_v7_and_ordered() {
