@@ -15,6 +15,7 @@
 # Usage: bench/compare.sh [--runs N] [--only sdk|wrk|memory] [--rounds R]
 #                         [--wrk-duration 10s] [--memory-runs N]
 #                         [--wrk-sink count|read] [--wrk-preload LIB]
+#                         [--wrk-variants discard,plain]
 #
 #   --runs N          runs per SDK in `sdk` (default 100000)
 #   --rounds R        R loadgen runs and R wrk rounds of (off, on); medians
@@ -26,6 +27,13 @@
 #                     (NULL_SINK_COUNT=false) only reads the bodies, like a
 #                     LangSmith on another machine — delivery is then taken
 #                     from the service's own count (Client::stats) at exit
+#   --wrk-variants V  more traced rounds after each (off, on) pair, each
+#                     with its own ratio to the untraced rounds:
+#                     `discard` (BENCH_DISCARD_RUNS=true: every run made as
+#                     usual, then dropped instead of sent — the request
+#                     path's cost alone) and `plain`
+#                     (LANGSMITH_DISABLE_RUN_COMPRESSION=true: sent without
+#                     zstd); comma-separated
 #   --wrk-preload LIB another allocator for axum_service in both modes, via
 #                     LD_PRELOAD (e.g. /lib/x86_64-linux-gnu/libmimalloc.so.2
 #                     from Debian's libmimalloc2.0): glibc's malloc takes its
@@ -47,6 +55,7 @@ wrk_duration=10s
 memory_runs=1000000
 wrk_sink=count
 wrk_preload=
+wrk_variants=
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -56,6 +65,7 @@ while [ $# -gt 0 ]; do
     --memory-runs) memory_runs=$2; shift 2 ;;
     --wrk-sink) wrk_sink=$2; shift 2 ;;
     --wrk-preload) wrk_preload=$2; shift 2 ;;
+    --wrk-variants) wrk_variants=${2//,/ }; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -66,6 +76,9 @@ if [ -n "$wrk_preload" ] && [ ! -f "$wrk_preload" ]; then
   echo "--wrk-preload: no such file: $wrk_preload" >&2
   exit 2
 fi
+for v in $wrk_variants; do
+  case "$v" in discard|plain) ;; *) echo "--wrk-variants: discard and/or plain, not $v" >&2; exit 2 ;; esac
+done
 want() { [ "$only" = all ] || [ "$only" = "$1" ]; }
 
 logs="$root/target/bench-compare"
@@ -215,12 +228,15 @@ if want wrk; then
     echo "null_sink $(sed 's/.*) //' /proc/"$wrk_sink_pid"/stat | awk '{ print $12 + $13 }')"
   }
 
-  # Starts axum_service with LANGSMITH_TRACING=$1, runs wrk against it, stops
-  # it (SIGTERM: it flushes and exits); sets `rps` to its requests/s.
+  # Starts axum_service with LANGSMITH_TRACING=$1 (and the variant $3, if
+  # any), runs wrk against it, stops it (SIGTERM: it flushes and exits);
+  # sets `rps` to its requests/s.
   wrk_round() {
-    local tracing=$1 tag=$2 pid addr delivered
+    local tracing=$1 tag=$2 variant=${3:-} pid addr delivered discard=false plain=false
+    case "$variant" in discard) discard=true ;; plain) plain=true ;; esac
     sink_reset
-    LD_PRELOAD=${wrk_preload:-${LD_PRELOAD:-}} LANGSMITH_ENDPOINT=$wrk_sink_url LANGSMITH_TRACING=$tracing PORT=0 "$bin/axum_service" >"$logs/axum_$tag.out" 2>"$logs/axum_$tag.err" &
+    LD_PRELOAD=${wrk_preload:-${LD_PRELOAD:-}} BENCH_DISCARD_RUNS=$discard LANGSMITH_DISABLE_RUN_COMPRESSION=$plain \
+      LANGSMITH_ENDPOINT=$wrk_sink_url LANGSMITH_TRACING=$tracing PORT=0 "$bin/axum_service" >"$logs/axum_$tag.out" 2>"$logs/axum_$tag.err" &
     pid=$!
     pids+=("$pid")
     addr=$(wait_listening "$logs/axum_$tag.out" "$pid")
@@ -236,8 +252,11 @@ if want wrk; then
     fi
     rps=$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$logs/wrk_$tag.log")
     delivered=$(sed -n 's/^flushed: \(.*\)$/\1/p' "$logs/axum_$tag.out")
-    echo "LANGSMITH_TRACING=$tracing: $rps requests/s"
-    if [ "$wrk_sink" = count ]; then
+    echo "LANGSMITH_TRACING=$tracing${variant:+ ($variant)}: $rps requests/s"
+    if [ "$discard" = true ]; then
+      grep '^discarded: ' "$logs/axum_$tag.out" | sed 's/^/  service at exit: /'
+      delivered="0 dropped" # by design: nothing is sent
+    elif [ "$wrk_sink" = count ]; then
       echo "  service at exit: ${delivered:-?}; null sink received $(sink_posts) runs"
     else
       echo "  service at exit: ${delivered:-?} (the null sink only read the bodies)"
@@ -255,6 +274,7 @@ if want wrk; then
 
   off_all=()
   on_all=()
+  rm -f "$logs"/wrk_variant_*
   for r in $(seq "$rounds"); do
     step "wrk round $r/$rounds: axum_service, tracing off"
     wrk_round false "off_$r"
@@ -262,6 +282,14 @@ if want wrk; then
     step "wrk round $r/$rounds: axum_service, tracing on (every request traced: 3 runs each)"
     wrk_round true "on_$r"
     on_all+=("$rps")
+    round_ratios="on $(ratio "$rps" "${off_all[-1]}")"
+    for v in $wrk_variants; do
+      step "wrk round $r/$rounds: axum_service, tracing on, variant: $v"
+      wrk_round true "${v}_$r" "$v"
+      printf '%s\n' "$rps" >>"$logs/wrk_variant_$v"
+      round_ratios+=", $v $(ratio "$rps" "${off_all[-1]}")"
+    done
+    echo "round $r ratios to this round's untraced run: $round_ratios"
   done
   off=$(printf '%s\n' "${off_all[@]}" | median)
   on=$(printf '%s\n' "${on_all[@]}" | median)
@@ -269,6 +297,11 @@ if want wrk; then
   printf '%-28s %12s requests/s\n' "LANGSMITH_TRACING=false" "$off"
   printf '%-28s %12s requests/s\n' "LANGSMITH_TRACING=true" "$on"
   echo "ratio on / off: $(ratio "$on" "$off") (target >= 0.85)"
+  for v in $wrk_variants; do
+    vrps=$(median <"$logs/wrk_variant_$v")
+    rm -f "$logs/wrk_variant_$v"
+    printf '%-28s %12s requests/s, ratio to off: %s\n' "LANGSMITH_TRACING=true, $v" "$vrps" "$(ratio "$vrps" "$off")"
+  done
 fi
 
 # ------------------------------------------------------------ memory

@@ -10,6 +10,7 @@
 //! | `PORT` | `0` (any free port) | the first line printed is `listening on 127.0.0.1:PORT` |
 //! | `DOWNSTREAM_URL` | — | the service `GET /chain` calls (`$DOWNSTREAM_URL/hello/chain`) |
 //! | `LANGSMITH_*` | see the README | where runs go; `LANGSMITH_TRACING=true` also traces requests that carry no trace of their caller |
+//! | `BENCH_DISCARD_RUNS` | — | `true`: runs are made as usual, then dropped instead of sent (for `bench/compare.sh`) |
 //!
 //! Routes:
 //!
@@ -113,8 +114,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
         Err(_) => 0,
     };
     // Configured from the LANGSMITH_* variables; the layer, #[traceable] and
-    // the reqwest middleware all use it.
-    let client = langsmith::default_client();
+    // the reqwest middleware all use it. (`support::service_client` is
+    // `langsmith::default_client()` unless a benchmark sets
+    // BENCH_DISCARD_RUNS=true.)
+    let client = support::service_client();
     if client.config().tracing != Some(true) {
         eprintln!(
             "LANGSMITH_TRACING is not true: only requests continuing a caller's trace are traced"

@@ -137,6 +137,41 @@ pub async fn flush(client: &Client, timeout: Duration) {
     );
 }
 
+/// The client a service example traces with: the process-wide default
+/// client (configured from `LANGSMITH_*`), or, with `BENCH_DISCARD_RUNS=true`,
+/// one whose runs are made exactly as usual and then dropped instead of
+/// sent. `bench/compare.sh --wrk-variants discard` uses that to measure what
+/// tracing costs the request path alone, without the export's CPU.
+#[allow(dead_code)] // not every example uses it
+pub fn service_client() -> Client {
+    if std::env::var("BENCH_DISCARD_RUNS").as_deref() != Ok("true") {
+        return langsmith::default_client();
+    }
+    eprintln!("BENCH_DISCARD_RUNS=true: runs are made, then dropped (not sent)");
+    let client = Client::builder().sink(Discard::default()).build();
+    set_default_client(client.clone());
+    client
+}
+
+/// Drops what it is given, counting the runs; for [`service_client`].
+#[derive(Default)]
+struct Discard {
+    runs: std::sync::atomic::AtomicU64,
+}
+
+impl langsmith::Sink for Discard {
+    fn submit(&self, op: langsmith::RunOp) {
+        if matches!(op, langsmith::RunOp::Create(_)) {
+            self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    fn flush(&self) -> langsmith::Completion {
+        let runs = self.runs.load(std::sync::atomic::Ordering::Relaxed);
+        println!("discarded: {runs} runs made and dropped");
+        langsmith::Completion::done()
+    }
+}
+
 /// Prints one trace as an indented tree: name, run type, duration, error;
 /// then the feedback left on its runs.
 fn print_trace(collector: &CollectorHandle, trace_id: Uuid) {
