@@ -52,6 +52,11 @@ async fn rust_client_to_python_fastapi_service_is_one_tree() {
         .metadata("tenant", "acme")
         .tag("e2e")
         .call_async(async {
+            // Added while running: goes out in the baggage too (as the Python
+            // SDK's RunTree.add_metadata / add_tags do).
+            let me = current_run().unwrap();
+            assert!(me.add_metadata("step", "retrieval"));
+            assert!(me.add_tag("added"));
             let body = http
                 .get(format!("http://127.0.0.1:{port}/answer?q=hi"))
                 .send()
@@ -89,6 +94,13 @@ async fn rust_client_to_python_fastapi_service_is_one_tree() {
             r.tags
         );
         assert_eq!(r.extra["metadata"]["tenant"], "acme", "{}", r.name);
+        assert_eq!(r.extra["metadata"]["step"], "retrieval", "{}", r.name);
+        assert!(
+            r.tags.contains(&"added".to_string()),
+            "{} {:?}",
+            r.name,
+            r.tags
+        );
     }
     assert!(
         handler
@@ -191,4 +203,74 @@ async fn python_runtree_client_to_rust_axum_service_is_one_tree() {
     }
     assert_eq!(root.outputs["body"], "done");
     assert_eq!(step.outputs["output"], "done");
+}
+
+/// The same program through both SDKs: a root with its own tags and metadata
+/// that adds more while it runs, then starts a child. Both SDKs give the
+/// child the root's metadata, including what was added, and its tags.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn children_inherit_like_the_python_sdk() {
+    let Some(py) = support::python() else { return };
+    let collector = Collector::builder().start().unwrap();
+    let url = collector.url();
+    let project = format!("inherit-{}", uuid7());
+    let out = tokio::process::Command::new(&py)
+        .arg(support::script("nested_inheritance.py"))
+        .env("LANGSMITH_ENDPOINT", &url)
+        .env("LANGSMITH_API_KEY", "test")
+        .env("LANGSMITH_TRACING", "true")
+        .env("LANGSMITH_PROJECT", &project)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let py_trace: Uuid = printed["trace_id"].as_str().unwrap().parse().unwrap();
+
+    let client = exporter_client(&url, &project);
+    let rust_trace = traceable("outer")
+        .client(client.clone())
+        .metadata("own", "x")
+        .tag("t1")
+        .call(|| {
+            let me = current_run().unwrap();
+            assert!(me.add_metadata("later", 1));
+            assert!(me.add_tag("added"));
+            traceable("inner").call(|| "ok");
+            me.trace_id()
+        });
+    client.flush().await;
+
+    for (sdk, trace_id) in [("python", py_trace), ("rust", rust_trace)] {
+        let runs = support::eventually(Duration::from_secs(60), || {
+            let t = collector.trace(trace_id);
+            (t.len() >= 2 && t.iter().all(|r| r.end_time.is_some())).then_some(t)
+        })
+        .unwrap_or_else(|| panic!("{sdk}: 2 ended runs in {trace_id}: {:#?}", collector.runs()));
+        let (outer, inner) = (by_name(&runs, "outer"), by_name(&runs, "inner"));
+        assert_eq!(inner.parent_run_id, Some(outer.id), "{sdk}");
+        for r in [outer, inner] {
+            let md = &r.extra["metadata"];
+            assert_eq!(md["own"], "x", "{sdk} {}: {md}", r.name);
+            assert_eq!(md["later"], 1, "{sdk} {}: {md}", r.name);
+            assert!(
+                r.tags.contains(&"t1".to_string()),
+                "{sdk} {}: {:?}",
+                r.name,
+                r.tags
+            );
+        }
+        // Python SDK 0.14.17 does not hand a tag added at run time to
+        // children started in the same process (it copies the decorator's
+        // tags before the body runs); this SDK does. Both put it on the run.
+        assert!(
+            outer.tags.contains(&"added".to_string()),
+            "{sdk}: {:?}",
+            outer.tags
+        );
+    }
 }

@@ -3,8 +3,13 @@
 //! kept next to the context until the run's record next leaves — its post,
 //! a patch or its end — and applied to the record then.
 //!
-//! Cost when unused: one byte of state, an empty mutex, and one atomic
-//! read-modify-write when the run ends.
+//! Metadata and tags added after the run started are also kept for the
+//! run's outgoing `baggage` ([`Notes::outgoing`]), as the Python SDK's
+//! `RunTree.to_headers()` carries what `add_metadata` / `add_tags` added.
+//!
+//! Cost when unused: one byte of state, an empty mutex, one atomic
+//! read-modify-write when the run ends and one atomic load per
+//! `to_headers`.
 
 use crate::Attachment;
 use crate::run::RunRecord;
@@ -16,6 +21,8 @@ use std::sync::{Mutex, MutexGuard};
 const ADDED: u8 = 1;
 /// The run ended: annotations added now would be lost, so they are refused.
 const ENDED: u8 = 2;
+/// Some metadata or tag was added for the outgoing baggage.
+const OUTGOING: u8 = 4;
 
 /// What waits for the record.
 #[derive(Default)]
@@ -27,6 +34,18 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
+    /// Sets `key` (replacing its earlier value, as [`Outgoing::set_metadata`]).
+    pub(crate) fn set_metadata(&mut self, key: String, value: Value) {
+        set_pair(&mut self.metadata, key, value);
+    }
+
+    /// Adds `tag` unless it is there already.
+    pub(crate) fn add_tag(&mut self, tag: String) {
+        if !self.tags.contains(&tag) {
+            self.tags.push(tag);
+        }
+    }
+
     /// Applies the annotations to `rec`, in the order they were added per
     /// kind (a later metadata value or attachment of the same key wins; a
     /// tag already present is not repeated).
@@ -46,6 +65,56 @@ impl Pending {
     }
 }
 
+/// Metadata and tags added after the run started, in the order first added:
+/// what its outgoing baggage carries besides the context's own.
+#[derive(Default, Debug)]
+pub(crate) struct Outgoing {
+    pub(crate) metadata: Vec<(String, Value)>,
+    pub(crate) tags: Vec<String>,
+}
+
+impl Outgoing {
+    /// Sets `key` (a later value replaces an earlier one in place, so that
+    /// a key set in a loop takes no more room).
+    pub(crate) fn set_metadata(&mut self, key: String, value: Value) {
+        set_pair(&mut self.metadata, key, value);
+    }
+
+    /// Adds `tag` unless it is there already.
+    pub(crate) fn add_tag(&mut self, tag: String) {
+        if !self.tags.contains(&tag) {
+            self.tags.push(tag);
+        }
+    }
+}
+
+/// Sets `key` in a list of pairs, replacing its earlier value in place.
+fn set_pair(pairs: &mut Vec<(String, Value)>, key: String, value: Value) {
+    match pairs.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, v)) => *v = value,
+        None => pairs.push((key, value)),
+    }
+}
+
+/// What the mutex of [`Notes`] guards.
+#[derive(Default)]
+pub(crate) struct Slot {
+    pending: Option<Box<Pending>>,
+    outgoing: Option<Box<Outgoing>>,
+}
+
+impl Slot {
+    /// What waits for the record.
+    pub(crate) fn pending(&mut self) -> &mut Pending {
+        self.pending.get_or_insert_with(Box::default)
+    }
+
+    /// What goes into the outgoing baggage (the caller passed `propagate`).
+    pub(crate) fn outgoing(&mut self) -> &mut Outgoing {
+        self.outgoing.get_or_insert_with(Box::default)
+    }
+}
+
 /// The annotations slot of one run context.
 ///
 /// `add` and `end` order themselves by a read-modify-write of `state`: an
@@ -56,7 +125,7 @@ impl Pending {
 #[derive(Default)]
 pub(crate) struct Notes {
     state: AtomicU8,
-    slot: Mutex<Option<Box<Pending>>>,
+    slot: Mutex<Slot>,
 }
 
 /// The run of this context has ended: an annotation now would be lost.
@@ -64,14 +133,34 @@ pub(crate) struct Notes {
 pub(crate) struct Ended;
 
 impl Notes {
-    /// Adds an annotation, unless the run has ended.
-    pub(crate) fn add(&self, f: impl FnOnce(&mut Pending)) -> Result<(), Ended> {
+    /// Adds an annotation, unless the run has ended; `propagate`: `f` also
+    /// writes to [`Slot::outgoing`].
+    pub(crate) fn add(&self, propagate: bool, f: impl FnOnce(&mut Slot)) -> Result<(), Ended> {
         let mut slot = self.lock();
-        if self.state.fetch_or(ADDED, Ordering::AcqRel) & ENDED != 0 {
+        let flags = if propagate { ADDED | OUTGOING } else { ADDED };
+        if self.state.fetch_or(flags, Ordering::AcqRel) & ENDED != 0 {
             return Err(Ended);
         }
-        f(slot.get_or_insert_with(Box::default));
+        f(&mut slot);
         Ok(())
+    }
+
+    /// Adds metadata or tags for the outgoing baggage only (the run's own
+    /// handle writes its record itself).
+    pub(crate) fn propagate(&self, f: impl FnOnce(&mut Outgoing)) {
+        let mut slot = self.lock();
+        self.state.fetch_or(OUTGOING, Ordering::AcqRel);
+        f(slot.outgoing());
+    }
+
+    /// Calls `f` with what was added for the outgoing baggage, if anything.
+    pub(crate) fn outgoing(&self, f: impl FnOnce(&Outgoing)) {
+        if self.state.load(Ordering::Acquire) & OUTGOING == 0 {
+            return;
+        }
+        if let Some(out) = &self.lock().outgoing {
+            f(out);
+        }
     }
 
     /// Takes what was added so far (for a post or a patch).
@@ -79,7 +168,7 @@ impl Notes {
         if self.state.load(Ordering::Acquire) & ADDED == 0 {
             return None;
         }
-        self.lock().take()
+        self.lock().pending.take()
     }
 
     /// Marks the run ended; returns what was added and not yet taken.
@@ -87,10 +176,10 @@ impl Notes {
         if self.state.fetch_or(ENDED, Ordering::AcqRel) & ADDED == 0 {
             return None;
         }
-        self.lock().take()
+        self.lock().pending.take()
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<Box<Pending>>> {
+    fn lock(&self) -> MutexGuard<'_, Slot> {
         // A panic while holding the lock can only have happened inside a
         // `Vec`/`Map` push; the data is still whole.
         self.slot.lock().unwrap_or_else(|p| p.into_inner())
@@ -107,12 +196,12 @@ mod tests {
     fn nothing_is_taken_twice_and_nothing_is_added_after_the_end() {
         let n = Notes::default();
         assert!(n.take().is_none());
-        n.add(|p| p.tags.push("a".into())).unwrap();
+        n.add(false, |s| s.pending().tags.push("a".into())).unwrap();
         assert_eq!(n.take().unwrap().tags, ["a"]);
         assert!(n.take().is_none());
-        n.add(|p| p.tags.push("b".into())).unwrap();
+        n.add(false, |s| s.pending().tags.push("b".into())).unwrap();
         assert_eq!(n.end().unwrap().tags, ["b"]);
-        assert!(n.add(|p| p.tags.push("c".into())).is_err());
+        assert!(n.add(false, |s| s.pending().tags.push("c".into())).is_err());
         assert!(n.end().is_none());
     }
 
@@ -182,6 +271,99 @@ mod tests {
     }
 
     #[test]
+    fn a_key_or_tag_set_again_takes_no_more_room() {
+        let n = Notes::default();
+        for i in 0..1000 {
+            n.propagate(|o| {
+                o.set_metadata("k".into(), i.into());
+                o.add_tag("t".into());
+            });
+            n.add(false, |s| {
+                s.pending().set_metadata("k".into(), i.into());
+                s.pending().add_tag("t".into());
+            })
+            .unwrap();
+        }
+        let mut seen = None;
+        n.outgoing(|o| seen = Some((o.metadata.clone(), o.tags.clone())));
+        assert_eq!(seen, Some((vec![("k".into(), 999.into())], vec!["t".into()])));
+        let p = n.take().unwrap();
+        assert_eq!((p.metadata.len(), p.tags.len()), (1, 1));
+    }
+
+    #[test]
+    fn added_tags_and_metadata_go_out_in_the_baggage_and_to_children() {
+        use crate::{Client, MemorySink, RunTree, headers};
+        let baggage_of = |ctx: &crate::RunContext| {
+            let out = ctx.to_headers();
+            headers::parse(out.iter()).context.baggage
+        };
+        let sink = MemorySink::new();
+        let client = Client::builder()
+            .sink(sink.clone())
+            .tracing(Some(true))
+            .build();
+        let mut run = RunTree::new("r")
+            .client(client.clone())
+            .metadata("own", 1)
+            .tag("t")
+            .start();
+        let ctx = run.context().unwrap().clone();
+        let before = baggage_of(&ctx);
+        assert_eq!(before.tags, ["t"]);
+        assert_eq!(before.metadata.len(), 1);
+
+        run.add_metadata("handle", "h");
+        run.add_tag("t"); // already carried: not repeated
+        assert!(ctx.add_metadata("ctx", 2));
+        assert!(ctx.add_metadata("own", 3)); // a later value wins
+        assert!(ctx.add_tag("c"));
+        assert!(ctx.add_event(serde_json::json!({"name": "e"}))); // records only
+        let after = baggage_of(&ctx);
+        assert_eq!(after.tags, ["t", "c"]);
+        assert_eq!(
+            serde_json::Value::Object(after.metadata.clone()),
+            serde_json::json!({"own": 3, "handle": "h", "ctx": 2})
+        );
+        // A child started now inherits all of it (its own record and its
+        // own outgoing baggage).
+        let child = run.child("c").start();
+        assert_eq!(
+            baggage_of(child.context().unwrap()).metadata,
+            after.metadata
+        );
+        child.end();
+        run.end();
+        // The context outlives the run: still the same baggage.
+        assert_eq!(baggage_of(&ctx).tags, ["t", "c"]);
+        let runs = sink.runs();
+        let child = runs.iter().find(|r| r.name == "c").unwrap();
+        assert_eq!(child.extra.metadata["handle"], "h");
+        assert_eq!(child.extra.metadata["own"], 3);
+        assert_eq!(child.tags, ["t", "c"]);
+
+        // A run the SDK itself annotates (time to first byte, token usage)
+        // does not send that downstream.
+        let mut llm = RunTree::new("m").client(client.clone()).start();
+        llm.set_usage(&crate::llm::Usage::new(1, 1));
+        assert!(baggage_of(llm.context().unwrap()).metadata.is_empty());
+        llm.end();
+
+        // Unsampled: nothing but `langsmith-sampled=0`.
+        let unsampled = Client::builder()
+            .sink(MemorySink::new())
+            .tracing(Some(true))
+            .sampling_rate(0.0)
+            .build();
+        let mut run = RunTree::new("u").client(unsampled).start();
+        run.add_metadata("x", 1);
+        assert_eq!(
+            run.to_headers().baggage.as_deref(),
+            Some("langsmith-sampled=0")
+        );
+    }
+
+    #[test]
     fn concurrent_adds_are_either_delivered_or_refused() {
         // Threads add while the run ends: every add that returned Ok must be
         // in what the end (or an earlier take) returned; none is lost.
@@ -192,7 +374,10 @@ mod tests {
                     let n = n.clone();
                     std::thread::spawn(move || {
                         (0..50)
-                            .filter(|i| n.add(|p| p.tags.push(format!("{t}-{i}"))).is_ok())
+                            .filter(|i| {
+                                n.add(false, |s| s.pending().tags.push(format!("{t}-{i}")))
+                                    .is_ok()
+                            })
                             .count()
                     })
                 })

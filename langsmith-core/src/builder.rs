@@ -456,14 +456,18 @@ impl RunBuilder {
             Some(proj) => Arc::from(proj.as_str()),
             None => p.project.clone(),
         };
+        // As in the Python SDK (`create_child`, `@traceable`): a child starts
+        // with all of its parent's tags and metadata, including those added
+        // to the parent since it started.
+        let (tags, metadata) = p.tags_and_metadata();
         self.finish_start(ContextInner {
             notes: Default::default(),
             dotted_order: p.dotted_order.child(start, id),
             project,
-            inherited_tags: p.inherited_tags.clone(),
-            inherited_metadata: p.inherited_metadata.clone(),
-            tags: p.inherited_tags.clone(),
-            metadata: p.inherited_metadata.clone(),
+            inherited_tags: tags.clone(),
+            inherited_metadata: metadata.clone(),
+            tags,
+            metadata,
             sampled: p.sampled,
             client,
             foreign_baggage: p.foreign_baggage.clone(),

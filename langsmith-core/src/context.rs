@@ -47,11 +47,13 @@ pub(crate) struct ContextInner {
     /// when it was built or parsed).
     pub(crate) dotted_order: DottedOrder,
     pub(crate) project: Arc<str>,
-    /// Tags and metadata every descendant inherits (from baggage or scope).
+    /// Tags and metadata this run inherited (from its parent, baggage or
+    /// scope).
     pub(crate) inherited_tags: Arc<[String]>,
     pub(crate) inherited_metadata: Arc<Map<String, Value>>,
-    /// This run's own tags and metadata merged over the inherited ones:
-    /// what its outgoing baggage carries.
+    /// This run's own tags and metadata merged over the inherited ones: what
+    /// its children inherit and its outgoing baggage carries (with what was
+    /// added since, [`ContextInner::tags_and_metadata`]).
     pub(crate) tags: Arc<[String]>,
     pub(crate) metadata: Arc<Map<String, Value>>,
     pub(crate) sampled: bool,
@@ -62,6 +64,34 @@ pub(crate) struct ContextInner {
     pub(crate) remote: bool,
     /// Annotations added through the context, waiting for the record.
     pub(crate) notes: crate::annotate::Notes,
+}
+
+impl ContextInner {
+    /// This run's tags and metadata with those added since it started
+    /// (through its handle or its context): what its children start with and
+    /// its outgoing baggage carries. Shared, not copied, when nothing was
+    /// added.
+    pub(crate) fn tags_and_metadata(&self) -> (Arc<[String]>, Arc<Map<String, Value>>) {
+        let (mut tags, mut metadata) = (self.tags.clone(), self.metadata.clone());
+        self.notes.outgoing(|added| {
+            if !added.metadata.is_empty() {
+                let md = Arc::make_mut(&mut metadata);
+                for (k, v) in &added.metadata {
+                    md.insert(k.clone(), v.clone());
+                }
+            }
+            if added.tags.iter().any(|t| !tags.contains(t)) {
+                let mut all = tags.to_vec();
+                for t in &added.tags {
+                    if !all.contains(t) {
+                        all.push(t.clone());
+                    }
+                }
+                tags = Arc::from(all);
+            }
+        });
+        (tags, metadata)
+    }
 }
 
 impl fmt::Debug for RunContext {
@@ -96,7 +126,9 @@ impl RunContext {
     /// key), for code that has the context but not the run: inside a
     /// `#[traceable]` function or a traced request handler, through
     /// [`current_run`]. The entry is applied when the run's record next
-    /// leaves (its post, a patch, or its end).
+    /// leaves (its post, a patch, or its end), and calls made by the run from
+    /// now on carry it in their `baggage` ([`to_headers`](Self::to_headers)),
+    /// as the Python SDK's `RunTree.add_metadata` does.
     ///
     /// Returns whether it will be recorded: `false` (with a rate-limited
     /// warning) when the run has already ended or lives in another process
@@ -116,11 +148,16 @@ impl RunContext {
     /// assert_eq!(sink.runs()[0].extra.metadata["cache_hit"], true);
     /// ```
     pub fn add_metadata(&self, key: impl Into<String>, value: impl Into<Value>) -> bool {
-        self.annotate("metadata", |p| p.metadata.push((key.into(), value.into())))
+        let (key, value) = (key.into(), value.into());
+        self.annotate("metadata", true, |s| {
+            s.outgoing().set_metadata(key.clone(), value.clone());
+            s.pending().set_metadata(key, value);
+        })
     }
 
     /// Adds a tag to this context's run (once); see
-    /// [`add_metadata`](Self::add_metadata) for when it is applied.
+    /// [`add_metadata`](Self::add_metadata) for when it is applied (it also
+    /// goes into the outgoing `baggage`).
     ///
     /// ```
     /// # use langsmith_core::*;
@@ -130,7 +167,11 @@ impl RunContext {
     /// assert_eq!(sink.runs()[0].tags, ["slow-path"]);
     /// ```
     pub fn add_tag(&self, tag: impl Into<String>) -> bool {
-        self.annotate("tag", |p| p.tags.push(tag.into()))
+        let tag = tag.into();
+        self.annotate("tag", true, |s| {
+            s.outgoing().add_tag(tag.clone());
+            s.pending().add_tag(tag);
+        })
     }
 
     /// Adds an event (e.g. a streamed token) to this context's run; see
@@ -146,7 +187,7 @@ impl RunContext {
     /// assert_eq!(sink.runs()[0].events.len(), 1);
     /// ```
     pub fn add_event(&self, event: Value) -> bool {
-        self.annotate("event", |p| p.events.push(event))
+        self.annotate("event", false, |s| s.pending().events.push(event))
     }
 
     /// Attaches a file to this context's run (see
@@ -164,8 +205,8 @@ impl RunContext {
     /// assert_eq!(sink.runs()[0].attachments[0].name(), "chart");
     /// ```
     pub fn add_attachment(&self, attachment: crate::Attachment) -> bool {
-        self.annotate("attachment", |p| {
-            crate::attachment::upsert(&mut p.attachments, attachment)
+        self.annotate("attachment", false, |s| {
+            crate::attachment::upsert(&mut s.pending().attachments, attachment)
         })
     }
 
@@ -179,14 +220,20 @@ impl RunContext {
         }
     }
 
-    fn annotate(&self, what: &'static str, f: impl FnOnce(&mut crate::annotate::Pending)) -> bool {
+    /// `propagate`: the annotation also goes into the outgoing baggage.
+    fn annotate(
+        &self,
+        what: &'static str,
+        propagate: bool,
+        f: impl FnOnce(&mut crate::annotate::Slot),
+    ) -> bool {
         let c = &self.inner;
         if !c.sampled {
             return false;
         }
         let why = if c.remote {
             "it is the caller's run, in another process"
-        } else if c.notes.add(f).is_ok() {
+        } else if c.notes.add(propagate, f).is_ok() {
             return true;
         } else {
             "the run has already ended"
@@ -337,6 +384,10 @@ impl RunContext {
     }
 
     /// The `langsmith-trace` and `baggage` values for a call made by this run.
+    /// The baggage carries the run's tags and metadata: those it was started
+    /// with (its own and inherited) and those added since, through the run's
+    /// handle ([`Run::add_metadata`](crate::Run::add_metadata)) or this
+    /// context ([`add_metadata`](Self::add_metadata)).
     /// An unsampled trace sends no `langsmith-trace`, only
     /// `baggage: langsmith-sampled=0`, so that downstream services do not
     /// start a new trace either.
@@ -350,17 +401,14 @@ impl RunContext {
     /// ```
     pub fn to_headers(&self) -> Outgoing {
         let inner = &self.inner;
+        let (tags, metadata) = if inner.sampled {
+            inner.tags_and_metadata()
+        } else {
+            Default::default()
+        };
         let baggage = Baggage {
-            metadata: if inner.sampled {
-                (*inner.metadata).clone()
-            } else {
-                Map::new()
-            },
-            tags: if inner.sampled {
-                inner.tags.to_vec()
-            } else {
-                Vec::new()
-            },
+            metadata: Arc::unwrap_or_clone(metadata),
+            tags: tags.to_vec(),
             project: inner.sampled.then(|| inner.project.to_string()),
             sampled: (!inner.sampled).then_some(false),
             replicas: if inner.sampled {

@@ -172,35 +172,59 @@ impl Run {
         }
     }
 
-    /// Adds one metadata entry to this run.
+    /// Adds one metadata entry to this run. Calls the run makes from now on
+    /// carry it in their `baggage` ([`to_headers`](Self::to_headers)), as
+    /// the Python SDK's `RunTree.add_metadata` does.
     ///
     /// ```
     /// # use langsmith_core::*;
     /// # let sink = MemorySink::new();
     /// # let mut run = RunTree::new("r").client(Client::builder().sink(sink.clone()).build()).start();
     /// run.add_metadata("tenant", "acme");
+    /// assert!(run.to_headers().baggage.unwrap().contains("langsmith-metadata="));
     /// # run.end();
     /// assert_eq!(sink.runs()[0].extra.metadata["tenant"], "acme");
     /// ```
     pub fn add_metadata(&mut self, key: impl Into<String>, value: impl Into<Value>) {
+        let (key, value) = (key.into(), value.into());
+        if self.rec.is_some()
+            && let Some(ctx) = self.ctx.as_ref().filter(|c| c.inner.sampled)
+        {
+            ctx.inner
+                .notes
+                .propagate(|o| o.set_metadata(key.clone(), value.clone()));
+        }
+        self.record_metadata(key, value);
+    }
+
+    /// Adds a metadata entry to the record only (not to the outgoing
+    /// baggage): for what the SDK itself records, such as a server run's
+    /// `time_to_first_byte_ms`.
+    pub(crate) fn record_metadata(&mut self, key: String, value: Value) {
         if let Some(rec) = &mut self.rec {
-            rec.extra.metadata.insert(key.into(), value.into());
+            rec.extra.metadata.insert(key, value);
         }
     }
 
-    /// Adds a tag to this run.
+    /// Adds a tag to this run; calls it makes from now on carry it in their
+    /// `baggage`, as with [`add_metadata`](Self::add_metadata).
     ///
     /// ```
     /// # use langsmith_core::*;
     /// # let sink = MemorySink::new();
     /// # let mut run = RunTree::new("r").client(Client::builder().sink(sink.clone()).build()).start();
     /// run.add_tag("beta");
+    /// assert!(run.to_headers().baggage.unwrap().contains("langsmith-tags=beta"));
     /// # run.end();
     /// assert_eq!(sink.runs()[0].tags, ["beta"]);
     /// ```
     pub fn add_tag(&mut self, tag: impl Into<String>) {
         if let Some(rec) = &mut self.rec {
-            rec.tags.push(tag.into());
+            let tag = tag.into();
+            if let Some(ctx) = self.ctx.as_ref().filter(|c| c.inner.sampled) {
+                ctx.inner.notes.propagate(|o| o.add_tag(tag.clone()));
+            }
+            rec.tags.push(tag);
         }
     }
 

@@ -323,7 +323,7 @@ impl Run {
     /// ```
     pub fn set_usage(&mut self, usage: &Usage) {
         if let Ok(v) = serde_json::to_value(usage) {
-            self.add_metadata("usage_metadata", v);
+            self.record_metadata("usage_metadata".to_owned(), v);
         }
     }
 }

@@ -414,6 +414,8 @@ fn custom_ids_and_inheritance_from_baggage() {
         .tag("own")
         .metadata("k", 1)
         .start();
+    let mut run = run;
+    run.add_metadata("added", true);
     let child = run.child("inner").start();
     let headers = child.to_headers();
     child.end();
@@ -426,9 +428,12 @@ fn custom_ids_and_inheritance_from_baggage() {
     assert_eq!(handler.extra.metadata["tenant"], "acme");
     assert_eq!(handler.extra.metadata["k"], 1);
     let inner = runs.iter().find(|r| r.name == "inner").unwrap();
-    // Baggage-level tags/metadata reach every descendant; a run's own do not.
-    assert_eq!(inner.tags, ["blue"]);
-    assert!(inner.extra.metadata.get("k").is_none());
+    // As in the Python SDK, a child inherits its parent's tags and metadata:
+    // from the baggage, its own, and those added before the child started.
+    assert_eq!(inner.tags, ["blue", "own"]);
+    assert_eq!(inner.extra.metadata["k"], 1);
+    assert_eq!(inner.extra.metadata["tenant"], "acme");
+    assert_eq!(inner.extra.metadata["added"], true);
     assert_eq!(&*inner.session_name, "shop");
     // Foreign baggage is carried on.
     let baggage = headers.baggage.unwrap();

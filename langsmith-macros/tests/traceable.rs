@@ -842,7 +842,10 @@ fn overrides_run_id_metadata_tags_name() {
     let leaves: Vec<_> = runs.iter().filter(|r| r.name == "leaf").collect();
     assert_eq!(leaves[0].parent_run_id, Some(id));
     assert_ne!(leaves[0].id, id);
-    assert!(leaves[0].extra.metadata.get("user").is_none());
+    // ... and inherit its metadata and tags, as with the Python SDK's
+    // `langsmith_extra`.
+    assert_eq!(leaves[0].extra.metadata["user"], "u-1");
+    assert_eq!(leaves[0].tags, ["vip"]);
     let plain = runs.iter().find(|r| r.name == "overridable").unwrap();
     assert_ne!(plain.id, id);
     assert!(plain.tags.is_empty());

@@ -278,7 +278,8 @@ impl ServerRun {
         self.first_byte = true;
         if let Some(started) = self.started {
             let ms = started.elapsed().as_micros() as f64 / 1000.0;
-            self.run.add_metadata("time_to_first_byte_ms", ms);
+            self.run
+                .record_metadata("time_to_first_byte_ms".to_owned(), ms.into());
         }
     }
 
