@@ -62,12 +62,21 @@ fn baggage_of(metadata: &Map<String, Value>, tags: &[String], project: &str) -> 
 }
 
 /// `HEADERS_PROFILE=N`: parse the typical headers N times (and build the
-/// remote parent when `HEADERS_PROFILE_CONTEXT` is set), no measurement — for
+/// remote parent when `HEADERS_PROFILE_CONTEXT` is set; emit them instead
+/// with `HEADERS_PROFILE_EMIT=typical` or `=4KB`), no measurement — for
 /// `perf stat -e instructions:u`, `valgrind --tool=callgrind` or `perf record`.
 fn profile(n: u64, client: &Client) {
     let (metadata, tags, project) = case(false);
     let dotted =
         DottedOrder::parse("20260102T030405678901Z0193d5a2-0000-7000-8000-000000000001").unwrap();
+    if let Ok(which) = std::env::var("HEADERS_PROFILE_EMIT") {
+        let (metadata, tags, project) = case(which == "4KB");
+        let baggage = baggage_of(&metadata, &tags, &project);
+        for _ in 0..n {
+            black_box(headers::emit(Some(black_box(&dotted)), black_box(&baggage)));
+        }
+        return;
+    }
     let out = headers::emit(Some(&dotted), &baggage_of(&metadata, &tags, &project));
     let wire: Vec<(&str, &[u8])> = out.iter().map(|(k, v)| (k, v.as_bytes())).collect();
     let context = std::env::var_os("HEADERS_PROFILE_CONTEXT").is_some();

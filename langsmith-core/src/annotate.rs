@@ -286,7 +286,10 @@ mod tests {
         }
         let mut seen = None;
         n.outgoing(|o| seen = Some((o.metadata.clone(), o.tags.clone())));
-        assert_eq!(seen, Some((vec![("k".into(), 999.into())], vec!["t".into()])));
+        assert_eq!(
+            seen,
+            Some((vec![("k".into(), 999.into())], vec!["t".into()]))
+        );
         let p = n.take().unwrap();
         assert_eq!((p.metadata.len(), p.tags.len()), (1, 1));
     }

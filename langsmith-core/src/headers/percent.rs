@@ -13,29 +13,55 @@ const fn is_unreserved(b: u8) -> bool {
     matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' | b'/')
 }
 
+/// Whether each byte is left as is ([`is_unreserved`]), as a table.
+static UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = is_unreserved(i as u8);
+        i += 1;
+    }
+    table
+};
+
 /// Appends `bytes` to `out`, percent-encoded like `urllib.parse.quote(s, safe="/")`
 /// (uppercase hex digits).
+///
+/// The encoded bytes are written into a small buffer on the stack and
+/// appended to `out` a buffer at a time, instead of a `String::push` (a
+/// capacity check and a UTF-8 encoding) per output byte: a 4 KB baggage
+/// (mostly escapes) went from 153.8k to 72.9k instructions per emit, the
+/// typical one from 5.5k to 5.4k (`HEADERS_PROFILE_EMIT` under callgrind).
+/// A branch-free variant (each byte's three-byte form from a table) counted
+/// the same for 4 KB and 3 % more for the typical case.
 pub(crate) fn encode_into(bytes: &[u8], out: &mut String) {
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if is_unreserved(b) {
-            continue;
+    const ROOM: usize = 256;
+    let mut buf = [0u8; ROOM];
+    let mut n = 0;
+    for &b in bytes {
+        if n + 3 > ROOM {
+            push_ascii(&buf[..n], out);
+            n = 0;
         }
-        push_ascii(&bytes[start..i], out);
-        out.push('%');
-        out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
-        out.push(char::from(HEX_UPPER[usize::from(b & 0x0f)]));
-        start = i + 1;
+        if UNRESERVED[usize::from(b)] {
+            buf[n] = b;
+            n += 1;
+        } else {
+            buf[n] = b'%';
+            buf[n + 1] = HEX_UPPER[usize::from(b >> 4)];
+            buf[n + 2] = HEX_UPPER[usize::from(b & 0x0f)];
+            n += 3;
+        }
     }
-    push_ascii(&bytes[start..], out);
+    push_ascii(&buf[..n], out);
 }
 
-/// Pushes a run of unreserved (hence ASCII) bytes.
+/// Pushes ASCII bytes (unreserved bytes, `%` and hex digits).
 #[inline]
 fn push_ascii(run: &[u8], out: &mut String) {
     match std::str::from_utf8(run) {
         Ok(s) => out.push_str(s),
-        // Unreachable: only unreserved ASCII bytes reach here.
+        // Unreachable: only ASCII bytes reach here.
         Err(_) => out.extend(run.iter().map(|&b| char::from(b))),
     }
 }
@@ -173,6 +199,33 @@ mod tests {
         assert_eq!(enc("é✓😀"), "%C3%A9%E2%9C%93%F0%9F%98%80");
         assert_eq!(enc("\u{0}\u{7f}"), "%00%7F");
         assert_eq!(enc(""), "");
+    }
+
+    #[test]
+    fn encodes_like_the_obvious_encoder_across_buffer_boundaries() {
+        let obvious = |b: &[u8]| -> String {
+            b.iter()
+                .map(|&c| match is_unreserved(c) {
+                    true => char::from(c).to_string(),
+                    false => format!("%{c:02X}"),
+                })
+                .collect()
+        };
+        let all: Vec<u8> = (0..=255).collect();
+        // Every byte, and runs long enough to fill the buffer at every phase
+        // (escapes take 3 bytes of it, others 1).
+        for len in [0, 1, 84, 85, 86, 255, 256, 257, 600, 1000] {
+            for pattern in [&all[..], b"a b", b"  x", b"abc", "é".as_bytes()] {
+                let input: Vec<u8> = pattern.iter().copied().cycle().take(len).collect();
+                let mut out = String::from("prefix,");
+                encode_into(&input, &mut out);
+                assert_eq!(
+                    out,
+                    format!("prefix,{}", obvious(&input)),
+                    "{len} {pattern:?}"
+                );
+            }
+        }
     }
 
     #[test]
