@@ -176,4 +176,34 @@ fn python_and_rust_attachments_are_stored_alike() {
     ];
     assert_eq!(sorted(py_id), expected, "from the Python SDK");
     assert_eq!(sorted(rs_id), expected, "from this SDK");
+
+    // And the Python SDK reads both back, bytes and types, through
+    // `Client.read_run` (which downloads what the run's `s3_urls` point at).
+    let out = std::process::Command::new(&py)
+        .arg(support::script("attachment_reader.py"))
+        .arg(py_id.to_string())
+        .arg(rs_id.to_string())
+        .env("LANGSMITH_ENDPOINT", collector.url())
+        .env("LANGSMITH_API_KEY", "test")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "attachment_reader.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let chart_hex = hex(&(0..=255u8).cycle().take(256 * 12).collect::<Vec<_>>());
+    for id in [py_id, rs_id] {
+        let run = &read[id.to_string()];
+        assert_eq!(run["chart"]["mime_type"], "image/png", "{id}: {run}");
+        assert_eq!(run["chart"]["hex"], chart_hex.as_str(), "{id}");
+        assert_eq!(run["notes"]["hex"], hex("héllo".as_bytes()), "{id}");
+        assert_eq!(
+            collector.attachment_bytes(id, "notes").as_deref(),
+            Some("héllo".as_bytes())
+        );
+    }
 }

@@ -527,6 +527,8 @@ fn api_routes() -> Vec<(&'static str, &'static str)> {
         ("GET", "/sessions"),
         ("POST", "/sessions"),
         ("GET", "/sessions/{id}"),
+        // Also open to the token of the URLs the runs carry (checked below).
+        ("GET", "/attachments/{run_id}/{name}"),
     ]
 }
 
@@ -575,13 +577,22 @@ fn collector_api_key_guards_every_route() {
     let id = "0193d5a2-0000-7000-8000-000000000001";
     let mut protected: Vec<(&str, String)> = Vec::new();
     for (m, p) in api_routes() {
-        let p = p.replace("{id}", id);
+        let p = p
+            .replace("{id}", id)
+            .replace("{run_id}", id)
+            .replace("{name}", "chart");
         protected.push((m, p.clone()));
         protected.push((m, format!("/api/v1{p}")));
     }
     for (m, p) in viewer_api {
         protected.push((m, p.replace("{trace_id}", id)));
     }
+    // An attachment with a token that is not the collector's.
+    protected.push((
+        "GET",
+        format!("/attachments/{id}/chart?token=00000000000000000000000000000000"),
+    ));
+    protected.push(("GET", format!("/attachments/{id}/chart?token=")));
     // Paths that only look like public ones, and unknown routes.
     for p in [
         "/health/",

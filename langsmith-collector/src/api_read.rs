@@ -16,7 +16,7 @@ use crate::server::{ApiError, AppState, detail, json_response};
 /// some features on it (e.g. queued feedback needs >= 0.8.10).
 pub(crate) const REPORTED_VERSION: &str = "0.10.0";
 
-fn parse_id(s: &str, what: &str) -> Result<Uuid, ApiError> {
+pub(crate) fn parse_id(s: &str, what: &str) -> Result<Uuid, ApiError> {
     s.parse::<Uuid>().map_err(|_| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -25,7 +25,7 @@ fn parse_id(s: &str, what: &str) -> Result<Uuid, ApiError> {
     })
 }
 
-fn store_error(e: crate::store::StoreError) -> Response {
+pub(crate) fn store_error(e: crate::store::StoreError) -> Response {
     detail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
 }
 
@@ -72,8 +72,12 @@ pub(crate) async fn info(State(st): State<AppState>) -> Response {
 }
 
 /// A run as the API returns it, with `child_run_ids` and `feedback_stats`.
-fn full_run(conn: &rusqlite::Connection, run: &StoredRun) -> rusqlite::Result<Map<String, Value>> {
-    let mut obj = run.api_json();
+fn full_run(
+    conn: &rusqlite::Connection,
+    run: &StoredRun,
+    token: &str,
+) -> rusqlite::Result<Map<String, Value>> {
+    let mut obj = run.api_json(token);
     obj.insert(
         "child_run_ids".into(),
         json!(query::child_run_ids(conn, run.id)?),
@@ -91,10 +95,11 @@ pub(crate) async fn get_run(State(st): State<AppState>, Path(id): Path<String>) 
         Ok(id) => id,
         Err(r) => return r.into_response(),
     };
+    let token = st.attachment_token.clone();
     let found = st
         .store
         .read_async(move |c| match query::get_run(c, id)? {
-            Some(run) => Ok(Some(full_run(c, &run)?)),
+            Some(run) => Ok(Some(full_run(c, &run, &token)?)),
             None => Ok(None),
         })
         .await;
@@ -120,14 +125,16 @@ pub(crate) async fn query_runs(State(st): State<AppState>, body: axum::body::Byt
         Err(m) => return detail(StatusCode::UNPROCESSABLE_ENTITY, m),
     };
     let q2 = q.clone();
+    let token = st.attachment_token.clone();
     let result = st
         .store
         .read_async(move |c| {
+            let token = &*token;
             let (runs, more) = query::query_runs(c, &q2)?;
             let wants = |f: &str| q2.select.as_ref().is_none_or(|s| s.iter().any(|x| x == f));
             let mut out = Vec::with_capacity(runs.len());
             for run in &runs {
-                let mut obj = run.api_json();
+                let mut obj = run.api_json(token);
                 if wants("child_run_ids") {
                     obj.insert(
                         "child_run_ids".into(),
@@ -177,18 +184,18 @@ pub(crate) async fn trace_tree(State(st): State<AppState>, Path(id): Path<String
     }
     json_response(
         StatusCode::OK,
-        json!({ "trace_id": trace_id.to_string(), "runs": nest(&runs) }),
+        json!({ "trace_id": trace_id.to_string(), "runs": nest(&runs, &st.attachment_token) }),
     )
 }
 
 /// Nests runs (in dotted order) under their parents; runs whose parent is
 /// not in the list become roots.
-pub(crate) fn nest(runs: &[StoredRun]) -> Vec<Value> {
-    fn build(i: usize, runs: &[StoredRun], kids: &[Vec<usize>]) -> Value {
-        let mut obj = runs.get(i).map(StoredRun::api_json).unwrap_or_default();
+pub(crate) fn nest(runs: &[StoredRun], token: &str) -> Vec<Value> {
+    fn build(i: usize, runs: &[StoredRun], kids: &[Vec<usize>], token: &str) -> Value {
+        let mut obj = runs.get(i).map(|r| r.api_json(token)).unwrap_or_default();
         let children: Vec<Value> = kids
             .get(i)
-            .map(|k| k.iter().map(|c| build(*c, runs, kids)).collect())
+            .map(|k| k.iter().map(|c| build(*c, runs, kids, token)).collect())
             .unwrap_or_default();
         obj.insert("children".into(), Value::Array(children));
         Value::Object(obj)
@@ -209,7 +216,10 @@ pub(crate) fn nest(runs: &[StoredRun]) -> Vec<Value> {
     }
     // Dotted order puts parents before children, so no cycles can form
     // unless the input lies; depth is bounded by the run count anyway.
-    roots.iter().map(|r| build(*r, runs, &kids)).collect()
+    roots
+        .iter()
+        .map(|r| build(*r, runs, &kids, token))
+        .collect()
 }
 
 /// Decoded `key=value` pairs of a query string.

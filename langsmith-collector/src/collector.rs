@@ -228,6 +228,7 @@ impl CollectorBuilder {
             cfg: Arc::new(cfg),
             faults: Arc::new(Faults::default()),
             requests: Arc::new(RequestLog::new(self.max_recorded)),
+            attachment_token: Arc::from(Uuid::new_v4().simple().to_string()),
         };
         let faults = state.faults.clone();
         let requests = state.requests.clone();
@@ -339,6 +340,23 @@ impl CollectorHandle {
     /// ```
     pub fn trace(&self, trace_id: Uuid) -> Vec<StoredRun> {
         logged(self.store.read(move |c| query::trace_runs(c, trace_id)))
+    }
+
+    /// The bytes of a run's attachment, when they were stored (by this
+    /// version of the collector). Also served over HTTP at
+    /// `/attachments/{run_id}/{name}` (the runs' `s3_urls`).
+    ///
+    /// ```
+    /// # let c = langsmith_collector::Collector::builder().start().unwrap();
+    /// assert!(c.attachment_bytes(uuid::Uuid::nil(), "image").is_none());
+    /// ```
+    pub fn attachment_bytes(&self, run_id: Uuid, name: &str) -> Option<Vec<u8>> {
+        let name = name.to_owned();
+        logged(
+            self.store
+                .read(move |c| query::attachment_data(c, run_id, &name)),
+        )
+        .map(|(_, data)| data)
     }
 
     /// All stored feedback, oldest first.

@@ -44,7 +44,7 @@ pub(crate) enum Op {
         run_id: Uuid,
         name: String,
         content_type: Option<String>,
-        size: u64,
+        data: bytes::Bytes,
     },
 }
 
@@ -132,7 +132,7 @@ pub(crate) fn from_parts(parts: &[Part<'_>]) -> Ingested {
                         run_id,
                         name: att.to_owned(),
                         content_type: part.content_type.clone(),
-                        size: part.data.len() as u64,
+                        data: bytes::Bytes::copy_from_slice(part.data),
                     }),
                     Err(_) => out
                         .problems

@@ -22,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+mod api_attachments;
 mod api_ingest;
 mod api_read;
 mod body;

@@ -252,7 +252,9 @@ impl StoredRun {
     }
 
     /// The run as LangSmith's API returns it (the `Run` schema of the SDKs).
-    pub(crate) fn api_json(&self) -> Map<String, Value> {
+    /// `token`: the collector's attachment token, put in the attachments'
+    /// download URLs.
+    pub(crate) fn api_json(&self, token: &str) -> Map<String, Value> {
         let obj_or_wrapped = |v: &Value, key: &str| match v {
             Value::Null | Value::Object(_) => v.clone(),
             other => serde_json::json!({ key: other }),
@@ -274,7 +276,11 @@ impl StoredRun {
                 (
                     format!("attachment.{}", a.name),
                     serde_json::json!({
-                        "presigned_url": format!("/attachments/{}/{}", self.id, a.name),
+                        "presigned_url": format!(
+                            "/attachments/{}/{}?token={token}",
+                            self.id,
+                            url_segment(&a.name)
+                        ),
                         "mime_type": a.content_type,
                         "size": a.size,
                     }),
@@ -315,10 +321,28 @@ impl StoredRun {
         put("total_tokens", tok("total_tokens"));
         put("first_token_time", Value::Null);
         put("app_path", Value::Null);
-        put("s3_urls", Value::Object(Map::new()));
+        // LangSmith answers with both; the Python SDK's `read_run` downloads
+        // what `s3_urls` lists.
+        put("s3_urls", Value::Object(attachments.clone()));
         put("attachments_info", Value::Object(attachments));
         m
     }
+}
+
+/// `name` percent-encoded for one URL path segment (everything but ASCII
+/// letters, digits and `-._~`; dots too in `.` and `..`, which clients would
+/// resolve as path steps).
+fn url_segment(name: &str) -> String {
+    let dot_ok = !matches!(name, "." | "..");
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') || (b == b'.' && dot_ok) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -57,6 +57,23 @@ fn with_attachments(
     Ok(runs)
 }
 
+/// One attachment's content type and bytes; `None` when there is no such
+/// attachment, or it was received by a build that did not keep the bytes.
+pub(crate) fn attachment_data(
+    conn: &Connection,
+    run_id: Uuid,
+    name: &str,
+) -> rusqlite::Result<Option<(Option<String>, Vec<u8>)>> {
+    conn.prepare_cached(
+        "SELECT content_type, data FROM attachments
+         WHERE run_id = ?1 AND name = ?2 AND data IS NOT NULL",
+    )?
+    .query_row(params![run_id.to_string(), name], |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    })
+    .optional()
+}
+
 fn runs_where(conn: &Connection, tail: &str, args: &[String]) -> rusqlite::Result<Vec<StoredRun>> {
     let sql = format!("{RUN_COLUMNS} {tail}");
     let runs = conn

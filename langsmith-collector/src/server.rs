@@ -43,6 +43,10 @@ pub(crate) struct AppState {
     pub cfg: Arc<Config>,
     pub faults: Arc<Faults>,
     pub requests: Arc<RequestLog>,
+    /// Random, made at start: the `token` of the attachment download URLs
+    /// the run answers carry (LangSmith's presigned URLs), which work
+    /// without an `x-api-key`, as a presigned URL does.
+    pub attachment_token: Arc<str>,
 }
 
 /// A JSON error answer: `{"detail": msg}`.
@@ -115,7 +119,11 @@ pub(crate) fn router(state: AppState) -> Router {
                 &p("/sessions"),
                 get(api_read::list_sessions).post(api_read::create_session),
             )
-            .route(&p("/sessions/{id}"), get(api_read::get_session));
+            .route(&p("/sessions/{id}"), get(api_read::get_session))
+            .route(
+                &p("/attachments/{run_id}/{name}"),
+                get(crate::api_attachments::get_attachment),
+            );
     }
     api.route("/", get(crate::viewer::index))
         .route("/health", get(|| async { "ok" }))
@@ -179,6 +187,8 @@ async fn check_api_key(State(st): State<AppState>, req: Request, next: Next) -> 
     if let Some(key) = &st.cfg.api_key
         && !matches!(req.uri().path(), "/" | "/health")
         && !crate::viewer::is_public_asset(req.uri().path())
+        // Checked by the route itself: the key, or the URL's token.
+        && !api_path(req.uri().path()).starts_with("/attachments/")
     {
         let given = req
             .headers()
@@ -197,7 +207,7 @@ async fn check_api_key(State(st): State<AppState>, req: Request, next: Next) -> 
     next.run(req).await
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

@@ -57,10 +57,30 @@ CREATE TABLE IF NOT EXISTS attachments (
     name TEXT NOT NULL,
     content_type TEXT,
     size INTEGER NOT NULL,
+    data BLOB,
     PRIMARY KEY (run_id, name)
 );
-PRAGMA user_version = 1;
 ";
+
+/// The schema version this build writes (`PRAGMA user_version`): 1 stored
+/// attachments' name, type and size; 2 also their bytes (`data`).
+const SCHEMA_VERSION: i64 = 2;
+
+/// Brings a database made by an older build up to [`SCHEMA_VERSION`].
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version < 2 {
+        let has_data = conn
+            .prepare("SELECT 1 FROM pragma_table_info('attachments') WHERE name = 'data'")?
+            .exists([])?;
+        if !has_data {
+            // Attachments received before keep their name, type and size; their
+            // bytes were never stored (downloading one answers 404).
+            conn.execute_batch("ALTER TABLE attachments ADD COLUMN data BLOB")?;
+        }
+    }
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+}
 
 /// A storage failure.
 #[derive(Debug)]
@@ -132,6 +152,7 @@ impl Store {
         };
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        migrate(&conn)?;
         let reader = match path {
             Some(p) => {
                 let r = Connection::open_with_flags(
@@ -321,19 +342,21 @@ impl Writer {
                         run_id,
                         name,
                         content_type,
-                        size,
+                        data,
                     } => {
                         tx.prepare_cached(
-                            "INSERT INTO attachments (run_id, name, content_type, size)
-                             VALUES (?1, ?2, ?3, ?4)
+                            "INSERT INTO attachments (run_id, name, content_type, size, data)
+                             VALUES (?1, ?2, ?3, ?4, ?5)
                              ON CONFLICT(run_id, name) DO UPDATE SET
-                               content_type = excluded.content_type, size = excluded.size",
+                               content_type = excluded.content_type, size = excluded.size,
+                               data = excluded.data",
                         )?
                         .execute(params![
                             run_id.to_string(),
                             name,
                             content_type,
-                            *size as i64
+                            data.len() as i64,
+                            &data[..]
                         ])?;
                         s.attachments += 1;
                     }

@@ -368,3 +368,178 @@ fn works_from_any_context() {
         drop(c);
     });
 }
+
+/// A multipart body whose parts carry their own content types.
+fn typed_multipart(boundary: &str, parts: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, content_type, data) in parts {
+        out.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\
+                 Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+                data.len()
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(data);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{boundary}--").as_bytes());
+    out
+}
+
+/// Attachment bytes are kept and served where the run's `s3_urls` point
+/// (LangSmith's presigned URLs): with their content type, inline only when
+/// a raster image or plain text, never runnable in the viewer's origin; a
+/// collector with an API key asks for the key or the URL's token.
+#[test]
+fn attachments_are_served_where_the_run_points() {
+    let c = Collector::builder().api_key(Some("k")).start().unwrap();
+    let key = [("x-api-key", "k")];
+    let png: Vec<u8> = (0..=255).collect();
+    let doc = run_doc(ROOT, None, "root").to_string();
+    let send_parts = |parts: &[(&str, &str, &[u8])]| {
+        let ct = "multipart/form-data; boundary=b0";
+        let r = send(
+            c.addr(),
+            "POST",
+            "/runs/multipart",
+            &[("Content-Type", ct), key[0]],
+            &typed_multipart("b0", parts),
+        )
+        .unwrap();
+        assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+    };
+    send_parts(&[
+        (&format!("post.{ROOT}"), "application/json", doc.as_bytes()),
+        (&format!("attachment.{ROOT}.chart"), "image/png", &png),
+        (
+            &format!("attachment.{ROOT}.my report/1.html"),
+            "text/html",
+            b"<script>alert(1)</script>",
+        ),
+    ]);
+    let run = send(c.addr(), "GET", &format!("/runs/{ROOT}"), &key, b"").unwrap();
+    assert_eq!(run.status, 200);
+    let run = run.json();
+    let urls = run["s3_urls"].as_object().unwrap();
+    assert_eq!(urls.len(), 2, "{run}");
+    assert_eq!(run["attachments_info"], run["s3_urls"]);
+    let url = |name: &str| {
+        urls[&format!("attachment.{name}")]["presigned_url"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (chart, page) = (url("chart"), url("my report/1.html"));
+    assert!(
+        chart.starts_with(&format!("/attachments/{ROOT}/chart?token=")),
+        "{chart}"
+    );
+    assert!(page.contains("/my%20report%2F1.html?token="), "{page}");
+
+    // The URL alone is enough, as a presigned URL is.
+    let r = send(c.addr(), "GET", &chart, &[], b"").unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.body, png);
+    assert_eq!(r.header("content-type"), Some("image/png"));
+    assert_eq!(r.header("content-disposition"), Some("inline"));
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    let r = send(c.addr(), "GET", &page, &[], b"").unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"<script>alert(1)</script>");
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"my_report_1.html\"")
+    );
+    assert!(
+        r.header("content-security-policy")
+            .unwrap()
+            .contains("sandbox")
+    );
+    // Under /api/v1 too (a client whose endpoint ends with it joins there).
+    let r = send(c.addr(), "GET", &format!("/api/v1{chart}"), &[], b"").unwrap();
+    assert_eq!(r.status, 200);
+
+    // Without the token: the key, or nothing.
+    let bare = format!("/attachments/{ROOT}/chart");
+    assert_eq!(send(c.addr(), "GET", &bare, &[], b"").unwrap().status, 401);
+    let wrong = format!("{bare}?token=00000000000000000000000000000000");
+    assert_eq!(send(c.addr(), "GET", &wrong, &[], b"").unwrap().status, 401);
+    assert_eq!(send(c.addr(), "GET", &bare, &key, b"").unwrap().status, 200);
+    let missing = format!("/attachments/{ROOT}/nothing");
+    assert_eq!(
+        send(c.addr(), "GET", &missing, &key, b"").unwrap().status,
+        404
+    );
+    let bad_id = "/attachments/not-a-uuid/chart";
+    assert_eq!(
+        send(c.addr(), "GET", bad_id, &key, b"").unwrap().status,
+        422
+    );
+
+    // Sent again under the same name: the new bytes replace the old.
+    send_parts(&[(&format!("attachment.{ROOT}.chart"), "image/png", b"v2")]);
+    assert_eq!(send(c.addr(), "GET", &chart, &[], b"").unwrap().body, b"v2");
+    assert_eq!(
+        c.attachment_bytes(id(ROOT), "chart").as_deref(),
+        Some(&b"v2"[..])
+    );
+}
+
+/// A database written by a collector that kept only attachments' names,
+/// types and sizes (schema version 1) opens: those stay listed (their bytes
+/// answer 404), new ones keep their bytes.
+#[test]
+fn a_version_1_database_is_migrated() {
+    let dir = std::env::temp_dir().join(format!("collector-migrate-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("runs.sqlite");
+    {
+        // The version 1 attachments table, with one row.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(&format!(
+            "CREATE TABLE attachments (run_id TEXT NOT NULL, name TEXT NOT NULL,
+               content_type TEXT, size INTEGER NOT NULL, PRIMARY KEY (run_id, name));
+             INSERT INTO attachments VALUES ('{ROOT}', 'old', 'text/plain', 3);
+             PRAGMA user_version = 1;"
+        ))
+        .unwrap();
+    }
+    let c = Collector::builder().db_path(&path).start().unwrap();
+    let doc = run_doc(ROOT, None, "root").to_string();
+    let body = typed_multipart(
+        "b1",
+        &[
+            (&format!("post.{ROOT}"), "application/json", doc.as_bytes()),
+            (&format!("attachment.{ROOT}.new"), "text/plain", b"fresh"),
+        ],
+    );
+    let ct = [("Content-Type", "multipart/form-data; boundary=b1")];
+    let r = send(c.addr(), "POST", "/runs/multipart", &ct, &body).unwrap();
+    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+    let run = c.run(id(ROOT)).unwrap();
+    let names: Vec<_> = run.attachments.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["new", "old"]);
+    assert_eq!(
+        c.attachment_bytes(id(ROOT), "new").as_deref(),
+        Some(&b"fresh"[..])
+    );
+    assert_eq!(c.attachment_bytes(id(ROOT), "old"), None);
+    let r = send(
+        c.addr(),
+        "GET",
+        &format!("/attachments/{ROOT}/old"),
+        &[],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(r.status, 404);
+    drop(c);
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -177,6 +177,7 @@ fn run_viewer_test(test: &str, key: Option<&str>, screenshot: &str) {
         "script_run": demo.script_run,
         "inputs_run": demo.inputs_run,
         "inputs_text": demo.inputs_text,
+        "attachment": ATTACHMENT,
         "collapse_run": demo.collapse_run,
         "late_batch": demo.late_batch,
         "other_traces": demo.other_traces,

@@ -888,6 +888,32 @@ function section(title, id, body, value) {
   return sec;
 }
 
+function fmtSize(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+// A run's attachments: each a link to its bytes (the collector's download
+// URL, same origin), raster images also shown.
+function attachmentsView(info) {
+  const list = el('ul', { class: 'attachments' });
+  for (const [key, a] of Object.entries(info)) {
+    const name = key.replace(/^attachment\./, '');
+    const url = a && typeof a.presigned_url === 'string' && a.presigned_url.startsWith('/') ? a.presigned_url : null;
+    const mime = a && a.mime_type ? String(a.mime_type) : 'no type';
+    const size = a && typeof a.size === 'number' ? `, ${fmtSize(a.size)}` : '';
+    const label = `${name} (${mime}${size})`;
+    const item = el('li', { 'data-attachment': name },
+      url ? el('a', { href: url, target: '_blank', rel: 'noopener', text: label }) : el('span', { text: label }));
+    if (url && /^image\/(png|jpeg|gif|webp|avif|bmp)\b/i.test(mime)) {
+      item.append(el('img', { src: url, alt: name, class: 'att-img', loading: 'lazy' }));
+    }
+    list.append(item);
+  }
+  return list;
+}
+
 function kv(label, value, cls) {
   return [el('dt', { text: label }), el('dd', { class: cls || '' }, value)];
 }
@@ -946,7 +972,7 @@ function renderDetail(t, force) {
   if (runtime && typeof runtime === 'object') nodes.push(section('Runtime', 'runtime', null, runtime));
   if (Array.isArray(r.events) && r.events.length) nodes.push(section('Events', 'events', null, r.events));
   const att = r.attachments_info && typeof r.attachments_info === 'object' ? Object.keys(r.attachments_info) : [];
-  if (att.length) nodes.push(section('Attachments', 'attachments', null, r.attachments_info));
+  if (att.length) nodes.push(section('Attachments', 'attachments', attachmentsView(r.attachments_info)));
   pane.replaceChildren(...nodes);
   pane.scrollTop = keepScroll;
 }

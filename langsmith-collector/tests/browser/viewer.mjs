@@ -194,6 +194,16 @@ async function traceChecks(page) {
   const inputs = await page.textContent('#detail [data-section=inputs]');
   check(inputs.includes(plan.inputs_text), 'clicking a run shows its inputs', inputs);
   check(page.url().includes('run='), 'the selected run is in the URL');
+  // Its attachment: a link to the bytes, and the picture itself, loaded
+  // through the URL the run carries (with an API key too: its token).
+  const att = page.locator(`#detail [data-attachment="${plan.attachment}"]`);
+  check(await att.count() === 1, 'the run lists its attachment');
+  check((await att.locator('a').textContent()).includes('image/png'), 'the attachment link names its type');
+  await page.waitForFunction((n) => {
+    const img = document.querySelector(`#detail [data-attachment="${n}"] img`);
+    return img && img.complete && img.naturalWidth > 0;
+  }, plan.attachment, { timeout: 15000 });
+  check(true, 'the attached picture is shown');
 
   // Markup in run content stays text.
   await rowOf(page, plan.script_run).click();

@@ -17,6 +17,18 @@ pub const SCRIPT: &str = "<script>alert(1)</script>";
 pub const IMG: &str = "<img src=x onerror=alert(2)>";
 
 /// Microseconds since the epoch, now.
+/// The name of the retriever's attachment (`inputs_run`).
+pub const ATTACHMENT: &str = "snapshot";
+
+/// A 1x1 PNG (one teal pixel).
+pub const PNG_1X1: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53,
+    0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xd0, 0xaa, 0xbf, 0x02,
+    0x00, 0x02, 0x54, 0x01, 0x7e, 0x5a, 0x42, 0xca, 0x47, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e,
+    0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
 pub fn now_us() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -337,6 +349,18 @@ pub fn ingest_demo(addr: SocketAddr, key: Option<&str>) -> Demo {
         headers.push(("x-api-key", k));
     }
     let r = send(addr, "POST", "/runs/multipart", &headers, &body).unwrap();
+    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+    // The retriever attaches a picture (a 1x1 PNG) as its own typed part.
+    let mut att = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"attachment.{}.{ATTACHMENT}\"\r\n\
+         Content-Type: image/png\r\nContent-Length: {}\r\n\r\n",
+        t.runs[retrieve].id,
+        PNG_1X1.len()
+    )
+    .into_bytes();
+    att.extend_from_slice(PNG_1X1);
+    att.extend_from_slice(format!("\r\n--{boundary}--").as_bytes());
+    let r = send(addr, "POST", "/runs/multipart", &headers, &att).unwrap();
     assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
     let py: Vec<Value> = t
         .runs
