@@ -125,27 +125,18 @@ fn python_and_rust_attachments_are_stored_alike() {
     let Some(py) = support::python() else { return };
     let collector = Collector::builder().start().unwrap();
     let project = format!("attachments-py-{}", uuid7());
-    let mut cmd = std::process::Command::new(&py);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("LANGSMITH_") || k.starts_with("LANGCHAIN_") {
-            cmd.env_remove(k);
-        }
-    }
-    let out = cmd
-        .arg(support::script("attachment_client.py"))
-        .env("LANGSMITH_ENDPOINT", collector.url())
-        .env("LANGSMITH_API_KEY", "test")
-        .env("LANGSMITH_TRACING", "true")
-        .env("LANGSMITH_PROJECT", &project)
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "attachment_client.py: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let url = collector.url();
+    let py_id = support::run_python(
+        &py,
+        "attachment_client.py",
+        &[],
+        &[
+            ("LANGSMITH_ENDPOINT", &url),
+            ("LANGSMITH_API_KEY", "test"),
+            ("LANGSMITH_TRACING", "true"),
+            ("LANGSMITH_PROJECT", &project),
+        ],
     );
-    let py_id: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let py_id: Uuid = py_id["id"].as_str().unwrap().parse().unwrap();
 
     let client = client_for(&collector, &project);
@@ -179,21 +170,13 @@ fn python_and_rust_attachments_are_stored_alike() {
 
     // And the Python SDK reads both back, bytes and types, through
     // `Client.read_run` (which downloads what the run's `s3_urls` point at).
-    let out = std::process::Command::new(&py)
-        .arg(support::script("attachment_reader.py"))
-        .arg(py_id.to_string())
-        .arg(rs_id.to_string())
-        .env("LANGSMITH_ENDPOINT", collector.url())
-        .env("LANGSMITH_API_KEY", "test")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "attachment_reader.py: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let ids = [py_id.to_string(), rs_id.to_string()];
+    let read = support::run_python(
+        &py,
+        "attachment_reader.py",
+        &[&ids[0], &ids[1]],
+        &[("LANGSMITH_ENDPOINT", &url), ("LANGSMITH_API_KEY", "test")],
     );
-    let read: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     let chart_hex = hex(&(0..=255u8).cycle().take(256 * 12).collect::<Vec<_>>());
     for id in [py_id, rs_id] {

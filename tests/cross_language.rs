@@ -21,6 +21,17 @@ fn exporter_client(url: &str, project: &str) -> Client {
         .build()
 }
 
+/// The environment of a Python SDK program sending to the collector at
+/// `url`, into `project`.
+fn python_env<'a>(url: &'a str, project: &'a str) -> [(&'static str, &'a str); 4] {
+    [
+        ("LANGSMITH_ENDPOINT", url),
+        ("LANGSMITH_API_KEY", "test"),
+        ("LANGSMITH_TRACING", "true"),
+        ("LANGSMITH_PROJECT", project),
+    ]
+}
+
 fn by_name<'a>(runs: &'a [StoredRun], name: &str) -> &'a StoredRun {
     runs.iter()
         .find(|r| r.name == name)
@@ -146,22 +157,13 @@ async fn python_runtree_client_to_rust_axum_service_is_one_tree() {
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let out = tokio::process::Command::new(&py)
-        .arg(support::script("runtree_client.py"))
-        .arg(format!("http://127.0.0.1:{port}/work/7"))
-        .env("LANGSMITH_ENDPOINT", &url)
-        .env("LANGSMITH_API_KEY", "test")
-        .env("LANGSMITH_TRACING", "true")
-        .env("LANGSMITH_PROJECT", &project)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let printed = support::run_python_async(
+        &py,
+        "runtree_client.py",
+        &[&format!("http://127.0.0.1:{port}/work/7")],
+        &python_env(&url, &project),
+    )
+    .await;
     assert_eq!(printed["body"], "done");
     let trace_id: Uuid = printed["trace_id"].as_str().unwrap().parse().unwrap();
     client.flush().await;
@@ -214,21 +216,12 @@ async fn children_inherit_like_the_python_sdk() {
     let collector = Collector::builder().start().unwrap();
     let url = collector.url();
     let project = format!("inherit-{}", uuid7());
-    let out = tokio::process::Command::new(&py)
-        .arg(support::script("nested_inheritance.py"))
-        .env("LANGSMITH_ENDPOINT", &url)
-        .env("LANGSMITH_API_KEY", "test")
-        .env("LANGSMITH_TRACING", "true")
-        .env("LANGSMITH_PROJECT", &project)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let printed = support::run_python(
+        &py,
+        "nested_inheritance.py",
+        &[],
+        &python_env(&url, &project),
     );
-    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let py_trace: Uuid = printed["trace_id"].as_str().unwrap().parse().unwrap();
 
     let client = exporter_client(&url, &project);

@@ -369,25 +369,6 @@ fn works_from_any_context() {
     });
 }
 
-/// A multipart body whose parts carry their own content types.
-fn typed_multipart(boundary: &str, parts: &[(&str, &str, &[u8])]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (name, content_type, data) in parts {
-        out.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\
-                 Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-                data.len()
-            )
-            .as_bytes(),
-        );
-        out.extend_from_slice(data);
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(format!("--{boundary}--").as_bytes());
-    out
-}
-
 /// Attachment bytes are kept and served where the run's `s3_urls` point
 /// (LangSmith's presigned URLs): with their content type, inline only when
 /// a raster image or plain text, never runnable in the viewer's origin; a

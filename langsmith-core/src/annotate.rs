@@ -41,9 +41,7 @@ impl Pending {
 
     /// Adds `tag` unless it is there already.
     pub(crate) fn add_tag(&mut self, tag: String) {
-        if !self.tags.contains(&tag) {
-            self.tags.push(tag);
-        }
+        push_new(&mut self.tags, tag);
     }
 
     /// Applies the annotations to `rec`, in the order they were added per
@@ -82,9 +80,14 @@ impl Outgoing {
 
     /// Adds `tag` unless it is there already.
     pub(crate) fn add_tag(&mut self, tag: String) {
-        if !self.tags.contains(&tag) {
-            self.tags.push(tag);
-        }
+        push_new(&mut self.tags, tag);
+    }
+}
+
+/// Pushes `tag` unless it is in `tags` already.
+fn push_new(tags: &mut Vec<String>, tag: String) {
+    if !tags.contains(&tag) {
+        tags.push(tag);
     }
 }
 

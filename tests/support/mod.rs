@@ -35,6 +35,67 @@ pub fn script(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A command running `tests/py/{script_name}` with `args`, without the
+/// `LANGSMITH_*`/`LANGCHAIN_*` variables of the test's own environment, and
+/// with `env` (plus `NO_PROXY` for loopback).
+fn python_command(py: &PathBuf, script_name: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(py);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("LANGSMITH_") || k.starts_with("LANGCHAIN_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.arg(script(script_name))
+        .args(args)
+        .env("NO_PROXY", "127.0.0.1,localhost");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// The JSON a Python script printed on stdout; panics with its stderr when it
+/// failed.
+fn printed_json(script_name: &str, out: std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{script_name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{script_name} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// Runs a Python script to its end and returns the JSON it printed.
+pub fn run_python(
+    py: &PathBuf,
+    script_name: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> serde_json::Value {
+    let out = python_command(py, script_name, args, env)
+        .output()
+        .expect("run python");
+    printed_json(script_name, out)
+}
+
+/// [`run_python`] without blocking the runtime (for scripts that call a
+/// server this test runs on it).
+pub async fn run_python_async(
+    py: &PathBuf,
+    script_name: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> serde_json::Value {
+    let cmd = tokio::process::Command::from(python_command(py, script_name, args, env));
+    let out = { cmd }.output().await.expect("run python");
+    printed_json(script_name, out)
+}
+
 /// A child process that is killed when dropped.
 pub struct Proc(pub Child);
 

@@ -152,12 +152,21 @@ pub fn post_multipart(
 
 /// A multipart body in the Python SDK's layout (per-part `Content-Length`).
 pub fn python_multipart(boundary: &str, parts: &[(&str, &[u8])]) -> Vec<u8> {
+    let typed: Vec<(&str, &str, &[u8])> = parts
+        .iter()
+        .map(|(name, data)| (*name, "application/json", *data))
+        .collect();
+    typed_multipart(boundary, &typed)
+}
+
+/// [`python_multipart`] with each part's own content type.
+pub fn typed_multipart(boundary: &str, parts: &[(&str, &str, &[u8])]) -> Vec<u8> {
     let mut out = Vec::new();
-    for (name, data) in parts {
+    for (name, content_type, data) in parts {
         out.extend_from_slice(
             format!(
                 "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\
-                 Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                 Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
                 data.len()
             )
             .as_bytes(),

@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{python_multipart, send};
+use crate::common::{python_multipart, send, typed_multipart};
 
 pub const PROJECT: &str = "langsmith-rs-demo";
 pub const SCRIPT: &str = "<script>alert(1)</script>";
@@ -351,15 +351,8 @@ pub fn ingest_demo(addr: SocketAddr, key: Option<&str>) -> Demo {
     let r = send(addr, "POST", "/runs/multipart", &headers, &body).unwrap();
     assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
     // The retriever attaches a picture (a 1x1 PNG) as its own typed part.
-    let mut att = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"attachment.{}.{ATTACHMENT}\"\r\n\
-         Content-Type: image/png\r\nContent-Length: {}\r\n\r\n",
-        t.runs[retrieve].id,
-        PNG_1X1.len()
-    )
-    .into_bytes();
-    att.extend_from_slice(PNG_1X1);
-    att.extend_from_slice(format!("\r\n--{boundary}--").as_bytes());
+    let att_name = format!("attachment.{}.{ATTACHMENT}", t.runs[retrieve].id);
+    let att = typed_multipart(boundary, &[(&att_name, "image/png", PNG_1X1)]);
     let r = send(addr, "POST", "/runs/multipart", &headers, &att).unwrap();
     assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
     let py: Vec<Value> = t
