@@ -127,12 +127,101 @@ async fn rust_client_to_python_fastapi_service_is_one_tree() {
     assert_eq!(child.run_type, "tool");
 }
 
+/// A Rust client filing its traces under an agent address (the Python SDK's
+/// agent addressing) calls the Python service: the address travels in the
+/// baggage and the Python runs land under it too — one tree, one place.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn python_runtree_client_to_rust_axum_service_is_one_tree() {
+async fn rust_agent_addressed_trace_is_continued_by_python_under_its_address() {
+    use langsmith::headers::{AgentAddress, AgentEnvironment};
     let Some(py) = support::python() else { return };
     let collector = Collector::builder().start().unwrap();
     let url = collector.url();
+    let (_service, port) = support::start_python_server(
+        &py,
+        "fastapi_service.py",
+        &[
+            ("LANGSMITH_ENDPOINT", &url),
+            ("LANGSMITH_API_KEY", "test"),
+            ("LANGSMITH_TRACING", "true"),
+        ],
+    );
+    let bot = AgentAddress::new("rust-bot", AgentEnvironment::Staging).unwrap();
+    let client = Client::builder()
+        .config(Config::default())
+        .endpoint(&url)
+        .api_key("test")
+        .tracing(Some(true))
+        .agent_address(bot)
+        .build();
+    let http = ClientBuilder::new(reqwest::Client::new())
+        .with(LangSmithMiddleware::new())
+        .build();
+    let trace_id = traceable("rust_agent")
+        .client(client.clone())
+        .call_async(async {
+            let body = http
+                .get(format!("http://127.0.0.1:{port}/answer?q=hi"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert_eq!(body, r#"{"answer":"HI"}"#);
+            current_run().unwrap().trace_id()
+        })
+        .await;
+    client.flush().await;
+    let runs = support::eventually(Duration::from_secs(60), || {
+        let t = collector.trace(trace_id);
+        (t.len() >= 3 && t.iter().all(|r| r.end_time.is_some())).then_some(t)
+    })
+    .unwrap_or_else(|| panic!("3 ended runs in trace {trace_id}: {:#?}", collector.runs()));
+    let root = by_name(&runs, "rust_agent");
+    assert_eq!(by_name(&runs, "py_handler").parent_run_id, Some(root.id));
+    for r in &runs {
+        assert_eq!(
+            r.session_name, "lrn:agents/rust-bot/environments/staging",
+            "{} is filed under the agent",
+            r.name
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_runtree_client_to_rust_axum_service_is_one_tree() {
+    let Some(py) = support::python() else { return };
     let project = format!("xlang-{}", uuid7());
+    python_client_to_rust_service(&py, &project, None, &project).await;
+}
+
+/// The Python SDK's agent addressing: a trace addressed to an agent
+/// (`langsmith-address` in the baggage, no project) is continued by the Rust
+/// service under the same address, so its runs land with the caller's —
+/// the collector files runs by the address as LangSmith does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_agent_addressed_trace_is_continued_under_its_address() {
+    let Some(py) = support::python() else { return };
+    let project = format!("unused-{}", uuid7());
+    python_client_to_rust_service(
+        &py,
+        &project,
+        Some("support-bot"),
+        "lrn:agents/support-bot/environments/production",
+    )
+    .await;
+}
+
+/// A Python `RunTree` (into `project`, or addressed to `agent`) calls a
+/// traced axum route; the three runs form one tree filed under `expected`.
+async fn python_client_to_rust_service(
+    py: &std::path::PathBuf,
+    project: &str,
+    agent: Option<&str>,
+    expected: &str,
+) {
+    let collector = Collector::builder().start().unwrap();
+    let url = collector.url();
     // LANGSMITH_TRACING unset on the Rust side: the caller decided.
     let client = Client::builder()
         .config(Config::default())
@@ -157,11 +246,15 @@ async fn python_runtree_client_to_rust_axum_service_is_one_tree() {
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move { axum::serve(listener, app).await });
 
+    let mut env = python_env(&url, project).to_vec();
+    if let Some(agent) = agent {
+        env.push(("PY_AGENT_ID", agent));
+    }
     let printed = support::run_python_async(
-        &py,
+        py,
         "runtree_client.py",
         &[&format!("http://127.0.0.1:{port}/work/7")],
-        &python_env(&url, &project),
+        &env,
     )
     .await;
     assert_eq!(printed["body"], "done");
@@ -189,10 +282,10 @@ async fn python_runtree_client_to_rust_axum_service_is_one_tree() {
         step.dotted_order
             .starts_with(&format!("{}.", server.dotted_order))
     );
-    for r in [server, step] {
+    for r in [root, server, step] {
         assert_eq!(
-            r.session_name, project,
-            "{} follows the caller's project",
+            r.session_name, expected,
+            "{} is filed where the caller's trace goes",
             r.name
         );
         assert!(

@@ -247,6 +247,7 @@ pub(crate) fn validate_run(doc: &Map<String, Value>, id: Uuid) -> Result<(), Str
         "end_time",
         "dotted_order",
         "session_name",
+        "address",
     ] {
         if let Some(v) = doc.get(k).filter(|v| !v.is_null() && !v.is_string()) {
             return Err(format!("{k} must be a string, got {v}"));

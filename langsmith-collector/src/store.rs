@@ -435,7 +435,9 @@ fn write_run(
 }
 
 /// The project of a run: by `session_name` (created on first sight), else by
-/// `session_id`, else `default`.
+/// its agent `address` (the Python SDK's agent addressing: the project is
+/// named by the LRN, so that every run addressed to one agent lands in one
+/// project, whichever SDK sent it), else by `session_id`, else `default`.
 fn resolve_session(
     conn: &Connection,
     cache: &mut HashMap<String, Uuid>,
@@ -445,8 +447,10 @@ fn resolve_session(
         .get("session_id")
         .and_then(Value::as_str)
         .and_then(|s| s.parse().ok());
+    let address = doc.get("address").and_then(Value::as_str);
     let name = match doc.get("session_name").and_then(Value::as_str) {
         Some(n) if !n.is_empty() => n.to_owned(),
+        _ if address.is_some_and(|a| !a.is_empty()) => address.unwrap_or_default().to_owned(),
         _ => match given_id {
             Some(id) => {
                 let known: Option<String> = conn

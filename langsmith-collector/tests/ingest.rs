@@ -524,3 +524,22 @@ fn a_version_1_database_is_migrated() {
     assert_eq!(version, 2);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A run addressed to an agent (the Python SDK's agent addressing: an
+/// `address` LRN and no `session_name`) is filed in a project named by the
+/// LRN, so every run of one agent's traces lands together.
+#[test]
+fn an_addressed_run_is_filed_under_its_address() {
+    let c = Collector::builder().start().unwrap();
+    let lrn = "lrn:agents/bot/environments/production";
+    let mut doc = run_doc(ROOT, None, "addressed");
+    let obj = doc.as_object_mut().unwrap();
+    obj.remove("session_name");
+    obj.insert("address".into(), json!(lrn));
+    let r = post_json(c.addr(), "/runs", &doc);
+    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(c.run(id(ROOT)).unwrap().session_name, lrn);
+    let mut bad = run_doc(CHILD, None, "bad");
+    bad["address"] = json!(7);
+    assert_eq!(post_json(c.addr(), "/runs", &bad).status, 422);
+}

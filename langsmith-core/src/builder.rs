@@ -22,6 +22,8 @@ pub(crate) struct EmptyShared {
     pub(crate) tags: Arc<[String]>,
     pub(crate) metadata: Arc<Map<String, Value>>,
     pub(crate) replicas: Arc<[crate::headers::ReplicaHint]>,
+    /// The empty project of a run filed by agent address.
+    pub(crate) project: Arc<str>,
 }
 
 pub(crate) fn empty_shared() -> &'static EmptyShared {
@@ -30,6 +32,7 @@ pub(crate) fn empty_shared() -> &'static EmptyShared {
         tags: Arc::from(Vec::new()),
         metadata: Arc::new(Map::new()),
         replicas: Arc::from(Vec::new()),
+        project: Arc::from(""),
     })
 }
 
@@ -426,15 +429,16 @@ impl RunBuilder {
             },
         );
         let dotted = DottedOrder::root(start, id);
-        let project: Arc<str> = match &self.project {
-            Some(p) => Arc::from(p.as_str()),
-            None => client.inner.project.clone(),
+        let (project, address) = match &self.project {
+            Some(p) => (Arc::from(p.as_str()), None),
+            None => client.inner.destination(),
         };
         let empty = empty_shared();
         self.finish_start(ContextInner {
             notes: Default::default(),
             dotted_order: dotted,
             project,
+            address,
             inherited_tags: empty.tags.clone(),
             inherited_metadata: empty.metadata.clone(),
             tags: empty.tags.clone(),
@@ -452,9 +456,11 @@ impl RunBuilder {
         let start = self.start_time.unwrap_or_else(Timestamp::now);
         let id = self.new_id(start);
         let start = start.max(p.dotted_order.start_time());
-        let project: Arc<str> = match &self.project {
-            Some(proj) => Arc::from(proj.as_str()),
-            None => p.project.clone(),
+        // Its own project, or where its parent goes (a project or an agent
+        // address).
+        let (project, address): (Arc<str>, _) = match &self.project {
+            Some(proj) => (Arc::from(proj.as_str()), None),
+            None => (p.project.clone(), p.address.clone()),
         };
         // As in the Python SDK (`create_child`, `@traceable`): a child starts
         // with all of its parent's tags and metadata, including those added
@@ -464,6 +470,7 @@ impl RunBuilder {
             notes: Default::default(),
             dotted_order: p.dotted_order.child(start, id),
             project,
+            address,
             inherited_tags: tags.clone(),
             inherited_metadata: metadata.clone(),
             tags,
@@ -519,6 +526,7 @@ impl RunBuilder {
             d.parent_id(),
             c.project.clone(),
         ));
+        rec.address = c.address.clone();
         rec.tags = c.tags.to_vec();
         rec.extra.metadata = (*c.metadata).clone();
         rec.inputs = self.inputs;

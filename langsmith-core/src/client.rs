@@ -56,12 +56,29 @@ impl std::panic::RefUnwindSafe for Client {}
 pub(crate) struct ClientInner {
     pub(crate) config: Config,
     pub(crate) project: Arc<str>,
+    /// `config.agent_address` as its LRN: where new traces go instead of
+    /// `project`.
+    pub(crate) address: Option<Arc<str>>,
     sink: Arc<dyn Sink>,
     hide_inputs: Option<RedactFn>,
     hide_outputs: Option<RedactFn>,
     hide_metadata: Option<RedactFn>,
     pub(crate) rules: Vec<TraceRule>,
     pub(crate) runtime: Arc<Value>,
+}
+
+impl ClientInner {
+    /// Where a new trace goes: `(project, address)`, the project empty when
+    /// the client files by agent address.
+    pub(crate) fn destination(&self) -> (Arc<str>, Option<Arc<str>>) {
+        match &self.address {
+            Some(a) => (
+                crate::builder::empty_shared().project.clone(),
+                Some(a.clone()),
+            ),
+            None => (self.project.clone(), None),
+        }
+    }
 }
 
 impl fmt::Debug for Client {
@@ -327,13 +344,35 @@ impl ClientBuilder {
         self
     }
 
-    /// Sets the default project.
+    /// Sets the default project (and drops an agent address from the
+    /// environment: a project named in code wins, as in the Python SDK).
     ///
     /// ```
     /// assert_eq!(langsmith_core::Client::builder().project("p").build().project(), "p");
     /// ```
     pub fn project(mut self, project: impl Into<String>) -> Self {
         self.config.project = project.into();
+        self.config.agent_address = None;
+        self
+    }
+
+    /// Files new traces under an agent address instead of a project (the
+    /// Python SDK's `agent_address(id, environment)`; from the environment:
+    /// `LANGSMITH_AGENT_ID` and `LANGSMITH_AGENT_ENVIRONMENT`). A run that
+    /// names its own project still goes there.
+    ///
+    /// ```
+    /// use langsmith_core::headers::{AgentAddress, AgentEnvironment};
+    /// # use langsmith_core::*;
+    /// let sink = MemorySink::new();
+    /// let bot = AgentAddress::new("support-bot", AgentEnvironment::Production).unwrap();
+    /// let client = Client::builder().sink(sink.clone()).agent_address(bot).build();
+    /// RunTree::new("answer").client(client).start().end();
+    /// let run = &sink.runs()[0];
+    /// assert_eq!(run.address.as_deref(), Some("lrn:agents/support-bot/environments/production"));
+    /// ```
+    pub fn agent_address(mut self, address: crate::headers::AgentAddress) -> Self {
+        self.config.agent_address = Some(address);
         self
     }
 
@@ -466,6 +505,7 @@ impl ClientBuilder {
         Client {
             inner: Arc::new(ClientInner {
                 project: Arc::from(config.project.as_str()),
+                address: config.agent_address.as_ref().map(|a| Arc::from(a.to_lrn())),
                 config,
                 sink,
                 hide_inputs,

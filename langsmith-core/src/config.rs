@@ -157,6 +157,12 @@ pub struct Config {
     pub hide_outputs: bool,
     /// `LANGSMITH_HIDE_METADATA`.
     pub hide_metadata: bool,
+    /// `LANGSMITH_AGENT_ID` + `LANGSMITH_AGENT_ENVIRONMENT` (the Python SDK's
+    /// agent addressing): new traces are filed under this agent address
+    /// instead of [`project`](Self::project). When `LANGSMITH_PROJECT` is set
+    /// too, the project wins and a warning says so (the Python SDK then
+    /// traces nothing).
+    pub agent_address: Option<crate::headers::AgentAddress>,
     /// `LANGSMITH_RUNS_ENDPOINTS`: replicas every run is also written to.
     pub replicas: Vec<ReplicaEndpoint>,
     /// Exporter tuning.
@@ -175,6 +181,7 @@ impl Default for Config {
             hide_inputs: false,
             hide_outputs: false,
             hide_metadata: false,
+            agent_address: None,
             replicas: Vec::new(),
             exporter: ExporterSettings::default(),
         }
@@ -213,9 +220,8 @@ impl Config {
         if let Some(e) = get("ENDPOINT") {
             cfg.endpoint = e.trim_end_matches('/').to_owned();
         }
-        if let Some(p) = get("PROJECT") {
-            cfg.project = p;
-        }
+        let project_set = get("PROJECT").map(|p| cfg.project = p).is_some();
+        cfg.agent_address = agent_address_from(&lookup, project_set);
         cfg.workspace_id = get("WORKSPACE_ID");
         let tracing_var = get("TRACING").or_else(|| get("TRACING_V2"));
         cfg.tracing = tracing_var.and_then(|v| parse_bool("LANGSMITH_TRACING", &v));
@@ -254,6 +260,60 @@ impl Config {
             cfg.replicas = parse_runs_endpoints(&v);
         }
         cfg
+    }
+}
+
+/// The agent address of `LANGSMITH_AGENT_ID` and `LANGSMITH_AGENT_ENVIRONMENT`
+/// (only under `LANGSMITH_`, as the Python SDK reads them); `None`, with a
+/// warning, when only one is set, either is invalid, or a project is set
+/// too (`project_set`).
+fn agent_address_from(
+    lookup: &impl Fn(&str) -> Option<String>,
+    project_set: bool,
+) -> Option<crate::headers::AgentAddress> {
+    use crate::headers::{AgentAddress, AgentEnvironment};
+    let read = |name: &str| {
+        lookup(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let (id, env) = (
+        read("LANGSMITH_AGENT_ID"),
+        read("LANGSMITH_AGENT_ENVIRONMENT"),
+    );
+    let (id, env) = match (id, env) {
+        (None, None) => return None,
+        (Some(id), Some(env)) => (id, env),
+        (id, _) => {
+            let missing = if id.is_none() {
+                "LANGSMITH_AGENT_ID"
+            } else {
+                "LANGSMITH_AGENT_ENVIRONMENT"
+            };
+            tracing::warn!("an agent address needs {missing} as well; filing runs by project");
+            return None;
+        }
+    };
+    let address = AgentEnvironment::parse(&env).and_then(|e| AgentAddress::new(&id, e));
+    match address {
+        None => {
+            tracing::warn!(
+                agent_id = %id,
+                environment = %env,
+                "LANGSMITH_AGENT_ID must be a DNS label (lowercase letters, digits, hyphens) and \
+                 LANGSMITH_AGENT_ENVIRONMENT one of local, development, staging, production; \
+                 filing runs by project"
+            );
+            None
+        }
+        Some(_) if project_set => {
+            tracing::warn!(
+                "LANGSMITH_PROJECT and LANGSMITH_AGENT_ID/ENVIRONMENT are both set; \
+                 filing runs in the project (set only one)"
+            );
+            None
+        }
+        some => some,
     }
 }
 
@@ -344,6 +404,51 @@ mod tests {
         assert_eq!(c.sampling_rate, 1.0);
         assert_eq!(c.tracing, None);
         assert_eq!(c.endpoint, "http://x:1");
+    }
+
+    #[test]
+    fn agent_address_from_the_environment_like_python() {
+        let lrn = |c: &Config| c.agent_address.as_ref().map(|a| a.to_lrn());
+        let both = [
+            ("LANGSMITH_AGENT_ID", "support-bot"),
+            ("LANGSMITH_AGENT_ENVIRONMENT", " Production "),
+        ];
+        let c = cfg(&both);
+        assert_eq!(
+            lrn(&c).as_deref(),
+            Some("lrn:agents/support-bot/environments/production")
+        );
+        assert_eq!(c.project, "default");
+        // Each refusal keeps filing by project, and says why.
+        let cases: [(&[(&str, &str)], &str); 4] = [
+            (&both[..1], "needs LANGSMITH_AGENT_ENVIRONMENT"),
+            (
+                &[("LANGSMITH_AGENT_ENVIRONMENT", "local")],
+                "needs LANGSMITH_AGENT_ID",
+            ),
+            (
+                &[
+                    ("LANGSMITH_AGENT_ID", "Bot_1"),
+                    ("LANGSMITH_AGENT_ENVIRONMENT", "local"),
+                ],
+                "must be a DNS label",
+            ),
+            (
+                &[both[0], both[1], ("LANGSMITH_PROJECT", "shop")],
+                "are both set",
+            ),
+        ];
+        for (vars, why) in cases {
+            let (c, logs) = crate::warn::capture_logs(|| cfg(vars));
+            assert_eq!(lrn(&c), None, "{vars:?}");
+            assert!(logs.contains(why), "{vars:?}: {logs}");
+        }
+        // Only under LANGSMITH_, as the Python SDK reads them.
+        let legacy = cfg(&[
+            ("LANGCHAIN_AGENT_ID", "bot"),
+            ("LANGCHAIN_AGENT_ENVIRONMENT", "local"),
+        ]);
+        assert_eq!(lrn(&legacy), None);
     }
 
     #[test]

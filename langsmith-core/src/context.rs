@@ -47,6 +47,9 @@ pub(crate) struct ContextInner {
     /// when it was built or parsed).
     pub(crate) dotted_order: DottedOrder,
     pub(crate) project: Arc<str>,
+    /// The agent address (an LRN) runs are filed under instead of `project`
+    /// (then empty): the caller addressed the trace so.
+    pub(crate) address: Option<Arc<str>>,
     /// Tags and metadata this run inherited (from its parent, baggage or
     /// scope).
     pub(crate) inherited_tags: Arc<[String]>,
@@ -306,7 +309,8 @@ impl RunContext {
         self.inner.dotted_order.start_time()
     }
 
-    /// The project the run goes to.
+    /// The project the run goes to; empty when it is filed by agent
+    /// address ([`address`](Self::address)).
     ///
     /// ```
     /// # use langsmith_core::*;
@@ -315,6 +319,26 @@ impl RunContext {
     /// ```
     pub fn project(&self) -> &str {
         &self.inner.project
+    }
+
+    /// The agent address (its LRN, `lrn:agents/{id}/environments/{env}`) the
+    /// run is filed under instead of a project: the client's
+    /// ([`ClientBuilder::agent_address`](crate::ClientBuilder::agent_address),
+    /// `LANGSMITH_AGENT_ID`), or the caller's, from its `baggage`.
+    ///
+    /// ```
+    /// # use langsmith_core::*;
+    /// let client = Client::builder().sink(MemorySink::new()).build();
+    /// let headers = [
+    ///     ("langsmith-trace", "20260102T030405678901Z0193d5a2-0000-7000-8000-000000000001"),
+    ///     ("baggage", "langsmith-address=lrn%3Aagents/bot/environments/production"),
+    /// ];
+    /// let caller = RunContext::from_headers(headers, &client).unwrap();
+    /// assert_eq!(caller.address(), Some("lrn:agents/bot/environments/production"));
+    /// assert_eq!(caller.project(), "");
+    /// ```
+    pub fn address(&self) -> Option<&str> {
+        self.inner.address.as_deref()
     }
 
     /// The run's tags (inherited ones first).
@@ -406,7 +430,7 @@ impl RunContext {
         } else {
             Default::default()
         };
-        let baggage = Baggage {
+        let mut baggage = Baggage {
             metadata: Arc::unwrap_or_clone(metadata),
             tags: tags.to_vec(),
             project: inner.sampled.then(|| inner.project.to_string()),
@@ -418,6 +442,15 @@ impl RunContext {
             },
             foreign: inner.foreign_baggage.to_vec(),
         };
+        // Filed by agent address: the callee's runs go there too (the
+        // address the caller sent is already among the foreign entries; one
+        // this run's client chose is written here).
+        if inner.sampled
+            && let Some(lrn) = &inner.address
+            && baggage.address().is_none()
+        {
+            baggage.set_address(crate::headers::AgentAddress::from_lrn(lrn).as_ref());
+        }
         headers::emit(inner.sampled.then_some(&inner.dotted_order), &baggage)
     }
 
@@ -472,7 +505,16 @@ impl RunContext {
             (_, false) => DottedOrder::root(Timestamp::now(), crate::uuid7()),
             (None, true) => return None,
         };
+        // The caller's destination: its project, or (Python's agent
+        // addressing) its agent address, when the service follows the
+        // caller's; a header naming both was refused by the codec.
+        let address = match &baggage.project {
+            Some(p) if !p.is_empty() => None,
+            _ if use_project => baggage.address().map(|a| Arc::<str>::from(a.to_lrn())),
+            _ => None,
+        };
         let project: Arc<str> = match baggage.project {
+            _ if address.is_some() => crate::builder::empty_shared().project.clone(),
             Some(p) if use_project && !p.is_empty() && *p != *client.inner.project => Arc::from(p),
             _ => client.inner.project.clone(),
         };
@@ -504,6 +546,7 @@ impl RunContext {
                 notes: Default::default(),
                 dotted_order,
                 project,
+                address,
                 inherited_tags: tags.clone(),
                 inherited_metadata: metadata.clone(),
                 tags,

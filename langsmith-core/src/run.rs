@@ -144,8 +144,14 @@ pub struct RunRecord {
     pub dotted_order: String,
     /// The root run's id.
     pub trace_id: Uuid,
-    /// The project.
+    /// The project. Not sent when [`address`](Self::address) is set.
     pub session_name: Arc<str>,
+    /// The agent address the run is filed under instead of a project (the
+    /// LRN `lrn:agents/{id}/environments/{environment}`), when the trace it
+    /// continues was addressed so (`langsmith-address` in the caller's
+    /// `baggage`, as the Python SDK's agent addressing sends it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Arc<str>>,
     /// Run name.
     pub name: Cow<'static, str>,
     /// Run type.
@@ -233,6 +239,7 @@ impl RunRecord {
             trace_id,
             dotted_order: String::new(),
             session_name,
+            address: None,
             name: name.into(),
             run_type,
             end_time: None,

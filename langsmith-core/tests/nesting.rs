@@ -502,3 +502,71 @@ fn every_way_a_record_leaves_its_run_carries_the_dotted_order() {
     // end, end_shared, posted (post + patch + end), record_mut, dropped, end_at.
     assert_eq!(ops_seen, 8);
 }
+
+/// A trace the caller addressed to an agent (`langsmith-address`, no
+/// project; the Python SDK's agent addressing) is continued under that
+/// address: the runs carry it instead of a project, and calls they make pass
+/// it on. A run that names its own project goes there instead.
+#[test]
+fn an_agent_addressed_trace_is_continued_under_its_address() {
+    let sink = MemorySink::new();
+    let c = client(&sink);
+    let lrn = "lrn:agents/bot/environments/production";
+    let parent = RunContext::from_headers(
+        [
+            (
+                "langsmith-trace",
+                "20260102T030405678901Z0193d5a2-0000-7000-8000-000000000001",
+            ),
+            (
+                "baggage",
+                "langsmith-address=lrn%3Aagents/bot/environments/production,langsmith-tags=t",
+            ),
+        ],
+        &c,
+    )
+    .unwrap();
+    let run = trace("handler").parent(&parent).start();
+    let child = run.child("inner").start();
+    let baggage = child.to_headers().baggage.unwrap();
+    assert!(
+        baggage.contains("langsmith-address=lrn%3Aagents/bot/environments/production"),
+        "{baggage}"
+    );
+    assert!(!baggage.contains("langsmith-project"), "{baggage}");
+    let elsewhere = run.child("elsewhere").project("mine").start();
+    let baggage = elsewhere.to_headers().baggage.unwrap();
+    assert!(baggage.contains("langsmith-project=mine"), "{baggage}");
+    assert!(
+        !baggage.contains("langsmith-address"),
+        "never both: {baggage}"
+    );
+    elsewhere.end();
+    child.end();
+    run.end();
+    let runs = sink.runs();
+    for name in ["handler", "inner"] {
+        let r = runs.iter().find(|r| r.name == name).unwrap();
+        assert_eq!(r.address.as_deref(), Some(lrn), "{name}");
+        assert_eq!(&*r.session_name, "", "{name}");
+        assert_eq!(r.tags, ["t"], "{name}");
+    }
+    let r = runs.iter().find(|r| r.name == "elsewhere").unwrap();
+    assert_eq!((r.address.as_deref(), &*r.session_name), (None, "mine"));
+
+    // A service that files runs under its own project ignores the address.
+    let incoming = headers::parse([
+        (
+            "langsmith-trace",
+            &b"20260102T030405678901Z0193d5a2-0000-7000-8000-000000000001"[..],
+        ),
+        (
+            "baggage",
+            b"langsmith-address=lrn%3Aagents/bot/environments/production",
+        ),
+    ])
+    .context;
+    let own = RunContext::from_incoming(incoming, &c, false).unwrap();
+    let baggage = own.to_headers().baggage.unwrap();
+    assert!(!baggage.contains("langsmith-address"), "{baggage}");
+}

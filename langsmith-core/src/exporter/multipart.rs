@@ -68,13 +68,57 @@ struct PostMain<'a> {
     tags: &'a [String],
     dotted_order: &'a str,
     trace_id: &'a Uuid,
-    session_name: &'a str,
+    #[serde(flatten)]
+    destination: Destination<'a>,
     name: &'a str,
     run_type: RunType,
     #[serde(skip_serializing_if = "Option::is_none")]
     end_time: Option<&'a Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reference_example_id: Option<&'a Uuid>,
+}
+
+/// Serializes as JSON `null`.
+#[derive(Clone, Copy)]
+struct Null;
+
+impl Serialize for Null {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_none()
+    }
+}
+
+/// Where a run is filed: a project (`session_name`), or an agent address
+/// (`address`, the LRN) with no project, as the Python SDK's
+/// `apply_to_payload` sends an addressed run.
+#[derive(Serialize, Clone, Copy)]
+enum Destination<'a> {
+    #[serde(rename = "session_name")]
+    Project(&'a str),
+    #[serde(rename = "address")]
+    Address(&'a str),
+}
+
+impl<'a> Destination<'a> {
+    /// A replica's project replaces the run's destination; otherwise the
+    /// run's address, else its project.
+    fn of(run: &'a RunRecord, project: Option<&'a str>) -> Self {
+        match (project, run.address.as_deref()) {
+            (Some(p), _) => Destination::Project(p),
+            (None, Some(a)) => Destination::Address(a),
+            (None, None) => Destination::Project(&run.session_name),
+        }
+    }
+
+    /// `"session_name":"..."` or `"address":"..."`, after a comma.
+    fn write_json(self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        let (key, value): (&[u8], &str) = match self {
+            Destination::Project(p) => (b",\"session_name\":", p),
+            Destination::Address(a) => (b",\"address\":", a),
+        };
+        out.extend_from_slice(key);
+        push_str(out, value)
+    }
 }
 
 /// The `patch.{id}` part, in the field order of the Python SDK's `update_run`.
@@ -87,8 +131,12 @@ struct PatchMain<'a> {
     parent_run_id: Option<&'a Uuid>,
     dotted_order: &'a str,
     tags: &'a [String],
-    session_id: Option<()>,
-    session_name: &'a str,
+    /// `null` beside a project (as Python's `update_run` sends it); left
+    /// out beside an address (Python's `apply_to_payload` drops it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_id: Option<Null>,
+    #[serde(flatten)]
+    destination: Destination<'a>,
     start_time: &'a Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
     end_time: Option<&'a Timestamp>,
@@ -105,7 +153,7 @@ impl<'a> PostMain<'a> {
             tags: &run.tags,
             dotted_order: ids.dotted_order,
             trace_id: ids.trace_id,
-            session_name: project.unwrap_or(&run.session_name),
+            destination: Destination::of(run, project),
             name: &run.name,
             run_type: run.run_type,
             end_time: run.end_time.as_ref(),
@@ -140,8 +188,7 @@ impl PostMain<'_> {
         push_str(out, self.dotted_order)?;
         out.extend_from_slice(b",\"trace_id\":");
         push_uuid(out, self.trace_id);
-        out.extend_from_slice(b",\"session_name\":");
-        push_str(out, self.session_name)?;
+        self.destination.write_json(out)?;
         out.extend_from_slice(b",\"name\":");
         push_str(out, self.name)?;
         out.extend_from_slice(b",\"run_type\":");
@@ -475,8 +522,11 @@ impl MultipartWriter {
                     parent_run_id: ids.parent_run_id,
                     dotted_order: ids.dotted_order,
                     tags: &run.tags,
-                    session_id: None,
-                    session_name: project.unwrap_or(&run.session_name),
+                    session_id: match Destination::of(run, project) {
+                        Destination::Project(_) => Some(Null),
+                        Destination::Address(_) => None,
+                    },
+                    destination: Destination::of(run, project),
                     start_time: &run.start_time,
                     end_time: run.end_time.as_ref(),
                     reference_example_id: run.reference_example_id.as_ref(),
@@ -698,6 +748,11 @@ mod tests {
         r.session_name = "proj\u{7f}\"".into();
         r.tags = vec!["t\"1".into(), String::new()];
         r.dotted_order = "not \"validated\"".into();
+        cases.push(r);
+        // Addressed to an agent: `address` where `session_name` was.
+        let mut r = base.clone();
+        r.session_name = "".into();
+        r.address = Some("lrn:agents/bot/environments/production".into());
         cases.push(r);
         // Timestamps outside the fast range take serde's path.
         let mut r = base.clone();
@@ -950,6 +1005,57 @@ mod tests {
             r#"{{"post":[{main},"inputs":{{}},"outputs":{{"y":2}},"events":[],"extra":{{"metadata":{{}}}},"error":"boom","serialized":{{"name":"s"}}}}],"patch":[{main},"outputs":{{"y":2}},"events":[],"extra":{{"metadata":{{}}}},"error":"boom"}}]}}"#
         );
         assert_eq!(String::from_utf8(body).unwrap(), expected);
+    }
+
+    /// A run addressed to an agent goes out with `address` (its LRN) and no
+    /// project — post, patch and the `/runs/batch` fallback — as the Python
+    /// SDK sends it; a replica with its own project files it there instead.
+    #[test]
+    fn an_addressed_run_is_sent_with_its_address_and_no_project() {
+        let lrn = "lrn:agents/bot/environments/production";
+        let mut r = record();
+        r.session_name = "".into();
+        r.address = Some(lrn.into());
+        let multipart = |kind: Kind, project: Option<&str>| {
+            let mut w = MultipartWriter::new();
+            w.write_item(&Item::new(kind, 0, 0, Instant::now()), project)
+                .unwrap();
+            String::from_utf8(w.finish().0).unwrap()
+        };
+        let post = multipart(Kind::Post(Box::new(r.clone())), None);
+        assert!(
+            post.contains(&format!(
+                r#""trace_id":"{}","address":"{lrn}","name""#,
+                r.trace_id
+            )),
+            "{post}"
+        );
+        assert!(!post.contains("session_name"), "{post}");
+        let patch = multipart(Kind::Patch(Box::new(r.clone())), None);
+        assert!(
+            patch.contains(&format!(r#""tags":[],"address":"{lrn}","start_time""#)),
+            "{patch}"
+        );
+        assert!(
+            !patch.contains("session_name") && !patch.contains("session_id"),
+            "{patch}"
+        );
+        let replica = multipart(Kind::Post(Box::new(r.clone())), Some("mirror"));
+        assert!(replica.contains(r#""session_name":"mirror""#) && !replica.contains("address"));
+        let item = |kind| Item::new(kind, 0, 0, Instant::now());
+        let body = batch_json(
+            &[
+                item(Kind::Post(Box::new(r.clone()))),
+                item(Kind::Patch(Box::new(r))),
+            ],
+            None,
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        for entry in [&v["post"][0], &v["patch"][0]] {
+            assert_eq!(entry["address"], lrn);
+            assert!(entry.get("session_name").is_none() && entry.get("session_id").is_none());
+        }
     }
 
     #[test]

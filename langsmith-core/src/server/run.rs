@@ -440,7 +440,7 @@ fn forced_root(name: String, o: &Inner, client: &Client) -> Run {
     let id = crate::uuid7();
     let start = Timestamp::now();
     let dotted = DottedOrder::root(start, id);
-    let project = client.inner.project.clone();
+    let (project, address) = client.inner.destination();
     let empty = crate::builder::empty_shared();
     let tags: Arc<[String]> = Arc::from(o.tags.clone());
     let mut rec = Box::new(RunRecord::new(
@@ -452,6 +452,7 @@ fn forced_root(name: String, o: &Inner, client: &Client) -> Run {
         None,
         project.clone(),
     ));
+    rec.address = address.clone();
     rec.tags = o.tags.clone();
     rec.extra.metadata = o.metadata.clone();
     let ctx = RunContext {
@@ -459,6 +460,7 @@ fn forced_root(name: String, o: &Inner, client: &Client) -> Run {
             notes: Default::default(),
             dotted_order: dotted,
             project,
+            address,
             inherited_tags: empty.tags.clone(),
             inherited_metadata: empty.metadata.clone(),
             tags,
