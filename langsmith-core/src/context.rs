@@ -508,15 +508,20 @@ impl RunContext {
         // The caller's destination: its project, or (Python's agent
         // addressing) its agent address, when the service follows the
         // caller's; a header naming both was refused by the codec.
-        let address = match &baggage.project {
-            Some(p) if !p.is_empty() => None,
-            _ if use_project => baggage.address().map(|a| Arc::<str>::from(a.to_lrn())),
-            _ => None,
-        };
-        let project: Arc<str> = match baggage.project {
-            _ if address.is_some() => crate::builder::empty_shared().project.clone(),
-            Some(p) if use_project && !p.is_empty() && *p != *client.inner.project => Arc::from(p),
-            _ => client.inner.project.clone(),
+        let (project, address): (Arc<str>, Option<Arc<str>>) = match baggage.project {
+            Some(p) if use_project && !p.is_empty() => match *p == *client.inner.project {
+                true => (client.inner.project.clone(), None),
+                false => (Arc::from(p), None),
+            },
+            _ => match baggage.address().filter(|_| use_project) {
+                Some(a) => (
+                    crate::builder::empty_shared().project.clone(),
+                    Some(Arc::from(a.to_lrn())),
+                ),
+                // The caller named no destination: this service's own
+                // (its project, or its agent address).
+                None => client.inner.destination(),
+            },
         };
         // Nothing to share: the process-wide empty values (no allocation).
         let empty = crate::builder::empty_shared();

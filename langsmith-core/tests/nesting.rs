@@ -569,4 +569,25 @@ fn an_agent_addressed_trace_is_continued_under_its_address() {
     let own = RunContext::from_incoming(incoming, &c, false).unwrap();
     let baggage = own.to_headers().baggage.unwrap();
     assert!(!baggage.contains("langsmith-address"), "{baggage}");
+
+    // A service that is itself an agent: a caller naming no destination
+    // gets the service's address; one naming a project, its project.
+    let bot = headers::AgentAddress::new("svc", headers::AgentEnvironment::Local).unwrap();
+    let agent = Client::builder()
+        .sink(sink.clone())
+        .tracing(Some(true))
+        .agent_address(bot)
+        .build();
+    let trace = "20260102T030405678901Z0193d5a2-0000-7000-8000-000000000001";
+    let silent = RunContext::from_headers([("langsmith-trace", trace)], &agent).unwrap();
+    assert_eq!(silent.address(), Some("lrn:agents/svc/environments/local"));
+    let named = RunContext::from_headers(
+        [
+            ("langsmith-trace", trace),
+            ("baggage", "langsmith-project=shop"),
+        ],
+        &agent,
+    )
+    .unwrap();
+    assert_eq!((named.address(), named.project()), (None, "shop"));
 }
