@@ -6,7 +6,7 @@
 mod support;
 
 use langsmith::reqwest::LangSmithMiddleware;
-use langsmith::reqwest::reqwest_middleware::{ClientBuilder, reqwest};
+use langsmith::reqwest::reqwest_middleware::{ClientBuilder, ClientWithMiddleware, reqwest};
 use langsmith::*;
 use langsmith_collector::{Collector, StoredRun};
 use std::time::Duration;
@@ -19,6 +19,18 @@ fn exporter_client(url: &str, project: &str) -> Client {
         .project(project)
         .tracing(Some(true))
         .build()
+}
+
+/// `GET /answer?q=hi` on `tests/py/fastapi_service.py` through `http` (the
+/// trace propagated by the middleware); the body.
+async fn ask_python_service(http: &ClientWithMiddleware, port: u16) -> String {
+    http.get(format!("http://127.0.0.1:{port}/answer?q=hi"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 /// The environment of a Python SDK program sending to the collector at
@@ -68,14 +80,7 @@ async fn rust_client_to_python_fastapi_service_is_one_tree() {
             let me = current_run().unwrap();
             assert!(me.add_metadata("step", "retrieval"));
             assert!(me.add_tag("added"));
-            let body = http
-                .get(format!("http://127.0.0.1:{port}/answer?q=hi"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let body = ask_python_service(&http, port).await;
             (current_run().unwrap().trace_id(), body)
         })
         .await;
@@ -159,14 +164,7 @@ async fn rust_agent_addressed_trace_is_continued_by_python_under_its_address() {
     let trace_id = traceable("rust_agent")
         .client(client.clone())
         .call_async(async {
-            let body = http
-                .get(format!("http://127.0.0.1:{port}/answer?q=hi"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let body = ask_python_service(&http, port).await;
             assert_eq!(body, r#"{"answer":"HI"}"#);
             current_run().unwrap().trace_id()
         })

@@ -24,34 +24,51 @@ const ENDED: u8 = 2;
 /// Some metadata or tag was added for the outgoing baggage.
 const OUTGOING: u8 = 4;
 
+/// Metadata and tags added to a run after it started, in the order first
+/// added: a key set again replaces its value in place and a tag is kept
+/// once, so that adding in a loop takes no more room. What waits for the
+/// record ([`Pending::added`]) and what the run's outgoing baggage carries
+/// besides the context's own ([`Slot::outgoing`]).
+#[derive(Default, Debug)]
+pub(crate) struct Added {
+    pub(crate) metadata: Vec<(String, Value)>,
+    pub(crate) tags: Vec<String>,
+}
+
+impl Added {
+    /// Sets `key`, replacing its earlier value.
+    pub(crate) fn set_metadata(&mut self, key: String, value: Value) {
+        match self.metadata.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v = value,
+            None => self.metadata.push((key, value)),
+        }
+    }
+
+    /// Adds `tag` unless it is there already.
+    pub(crate) fn add_tag(&mut self, tag: String) {
+        if !self.tags.contains(&tag) {
+            self.tags.push(tag);
+        }
+    }
+}
+
 /// What waits for the record.
 #[derive(Default)]
 pub(crate) struct Pending {
-    pub(crate) metadata: Vec<(String, Value)>,
-    pub(crate) tags: Vec<String>,
+    pub(crate) added: Added,
     pub(crate) events: Vec<Value>,
     pub(crate) attachments: Vec<Attachment>,
 }
 
 impl Pending {
-    /// Sets `key` (replacing its earlier value, as [`Outgoing::set_metadata`]).
-    pub(crate) fn set_metadata(&mut self, key: String, value: Value) {
-        set_pair(&mut self.metadata, key, value);
-    }
-
-    /// Adds `tag` unless it is there already.
-    pub(crate) fn add_tag(&mut self, tag: String) {
-        push_new(&mut self.tags, tag);
-    }
-
     /// Applies the annotations to `rec`, in the order they were added per
     /// kind (a later metadata value or attachment of the same key wins; a
     /// tag already present is not repeated).
     pub(crate) fn apply(self, rec: &mut RunRecord) {
-        for (k, v) in self.metadata {
+        for (k, v) in self.added.metadata {
             rec.extra.metadata.insert(k, v);
         }
-        for t in self.tags {
+        for t in self.added.tags {
             if !rec.tags.contains(&t) {
                 rec.tags.push(t);
             }
@@ -63,47 +80,11 @@ impl Pending {
     }
 }
 
-/// Metadata and tags added after the run started, in the order first added:
-/// what its outgoing baggage carries besides the context's own.
-#[derive(Default, Debug)]
-pub(crate) struct Outgoing {
-    pub(crate) metadata: Vec<(String, Value)>,
-    pub(crate) tags: Vec<String>,
-}
-
-impl Outgoing {
-    /// Sets `key` (a later value replaces an earlier one in place, so that
-    /// a key set in a loop takes no more room).
-    pub(crate) fn set_metadata(&mut self, key: String, value: Value) {
-        set_pair(&mut self.metadata, key, value);
-    }
-
-    /// Adds `tag` unless it is there already.
-    pub(crate) fn add_tag(&mut self, tag: String) {
-        push_new(&mut self.tags, tag);
-    }
-}
-
-/// Pushes `tag` unless it is in `tags` already.
-fn push_new(tags: &mut Vec<String>, tag: String) {
-    if !tags.contains(&tag) {
-        tags.push(tag);
-    }
-}
-
-/// Sets `key` in a list of pairs, replacing its earlier value in place.
-fn set_pair(pairs: &mut Vec<(String, Value)>, key: String, value: Value) {
-    match pairs.iter_mut().find(|(k, _)| *k == key) {
-        Some((_, v)) => *v = value,
-        None => pairs.push((key, value)),
-    }
-}
-
 /// What the mutex of [`Notes`] guards.
 #[derive(Default)]
 pub(crate) struct Slot {
     pending: Option<Box<Pending>>,
-    outgoing: Option<Box<Outgoing>>,
+    outgoing: Option<Box<Added>>,
 }
 
 impl Slot {
@@ -113,7 +94,7 @@ impl Slot {
     }
 
     /// What goes into the outgoing baggage (the caller passed `propagate`).
-    pub(crate) fn outgoing(&mut self) -> &mut Outgoing {
+    pub(crate) fn outgoing(&mut self) -> &mut Added {
         self.outgoing.get_or_insert_with(Box::default)
     }
 }
@@ -150,14 +131,14 @@ impl Notes {
 
     /// Adds metadata or tags for the outgoing baggage only (the run's own
     /// handle writes its record itself).
-    pub(crate) fn propagate(&self, f: impl FnOnce(&mut Outgoing)) {
+    pub(crate) fn propagate(&self, f: impl FnOnce(&mut Added)) {
         let mut slot = self.lock();
         self.state.fetch_or(OUTGOING, Ordering::AcqRel);
         f(slot.outgoing());
     }
 
     /// Calls `f` with what was added for the outgoing baggage, if anything.
-    pub(crate) fn outgoing(&self, f: impl FnOnce(&Outgoing)) {
+    pub(crate) fn outgoing(&self, f: impl FnOnce(&Added)) {
         if self.state.load(Ordering::Acquire) & OUTGOING == 0 {
             return;
         }
@@ -199,12 +180,17 @@ mod tests {
     fn nothing_is_taken_twice_and_nothing_is_added_after_the_end() {
         let n = Notes::default();
         assert!(n.take().is_none());
-        n.add(false, |s| s.pending().tags.push("a".into())).unwrap();
-        assert_eq!(n.take().unwrap().tags, ["a"]);
+        n.add(false, |s| s.pending().added.tags.push("a".into()))
+            .unwrap();
+        assert_eq!(n.take().unwrap().added.tags, ["a"]);
         assert!(n.take().is_none());
-        n.add(false, |s| s.pending().tags.push("b".into())).unwrap();
-        assert_eq!(n.end().unwrap().tags, ["b"]);
-        assert!(n.add(false, |s| s.pending().tags.push("c".into())).is_err());
+        n.add(false, |s| s.pending().added.tags.push("b".into()))
+            .unwrap();
+        assert_eq!(n.end().unwrap().added.tags, ["b"]);
+        assert!(
+            n.add(false, |s| s.pending().added.tags.push("c".into()))
+                .is_err()
+        );
         assert!(n.end().is_none());
     }
 
@@ -282,8 +268,8 @@ mod tests {
                 o.add_tag("t".into());
             });
             n.add(false, |s| {
-                s.pending().set_metadata("k".into(), i.into());
-                s.pending().add_tag("t".into());
+                s.pending().added.set_metadata("k".into(), i.into());
+                s.pending().added.add_tag("t".into());
             })
             .unwrap();
         }
@@ -294,7 +280,7 @@ mod tests {
             Some((vec![("k".into(), 999.into())], vec!["t".into()]))
         );
         let p = n.take().unwrap();
-        assert_eq!((p.metadata.len(), p.tags.len()), (1, 1));
+        assert_eq!((p.added.metadata.len(), p.added.tags.len()), (1, 1));
     }
 
     #[test]
@@ -381,15 +367,15 @@ mod tests {
                     std::thread::spawn(move || {
                         (0..50)
                             .filter(|i| {
-                                n.add(false, |s| s.pending().tags.push(format!("{t}-{i}")))
+                                n.add(false, |s| s.pending().added.tags.push(format!("{t}-{i}")))
                                     .is_ok()
                             })
                             .count()
                     })
                 })
                 .collect();
-            let mut got = n.take().map_or(0, |p| p.tags.len());
-            got += n.end().map_or(0, |p| p.tags.len());
+            let mut got = n.take().map_or(0, |p| p.added.tags.len());
+            got += n.end().map_or(0, |p| p.added.tags.len());
             let accepted: usize = adders.into_iter().map(|h| h.join().unwrap()).sum();
             assert_eq!(got, accepted);
         }

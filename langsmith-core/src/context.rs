@@ -154,7 +154,7 @@ impl RunContext {
         let (key, value) = (key.into(), value.into());
         self.annotate("metadata", true, |s| {
             s.outgoing().set_metadata(key.clone(), value.clone());
-            s.pending().set_metadata(key, value);
+            s.pending().added.set_metadata(key, value);
         })
     }
 
@@ -173,7 +173,7 @@ impl RunContext {
         let tag = tag.into();
         self.annotate("tag", true, |s| {
             s.outgoing().add_tag(tag.clone());
-            s.pending().add_tag(tag);
+            s.pending().added.add_tag(tag);
         })
     }
 
@@ -449,7 +449,7 @@ impl RunContext {
             && let Some(lrn) = &inner.address
             && baggage.address().is_none()
         {
-            baggage.set_address(crate::headers::AgentAddress::from_lrn(lrn).as_ref());
+            baggage.push_address_lrn(lrn);
         }
         headers::emit(inner.sampled.then_some(&inner.dotted_order), &baggage)
     }

@@ -187,14 +187,16 @@ impl Run {
     /// ```
     pub fn add_metadata(&mut self, key: impl Into<String>, value: impl Into<Value>) {
         let (key, value) = (key.into(), value.into());
-        if self.rec.is_some()
-            && let Some(ctx) = self.ctx.as_ref().filter(|c| c.inner.sampled)
-        {
-            ctx.inner
-                .notes
-                .propagate(|o| o.set_metadata(key.clone(), value.clone()));
-        }
+        self.propagate(|o| o.set_metadata(key.clone(), value.clone()));
         self.record_metadata(key, value);
+    }
+
+    /// Adds to what this run's outgoing baggage and its later children carry
+    /// (only while it records: an unsampled or ended run has no record).
+    fn propagate(&self, f: impl FnOnce(&mut crate::annotate::Added)) {
+        if let (Some(_), Some(ctx)) = (&self.rec, &self.ctx) {
+            ctx.inner.notes.propagate(f);
+        }
     }
 
     /// Adds a metadata entry to the record only (not to the outgoing
@@ -219,11 +221,9 @@ impl Run {
     /// assert_eq!(sink.runs()[0].tags, ["beta"]);
     /// ```
     pub fn add_tag(&mut self, tag: impl Into<String>) {
+        let tag = tag.into();
+        self.propagate(|o| o.add_tag(tag.clone()));
         if let Some(rec) = &mut self.rec {
-            let tag = tag.into();
-            if let Some(ctx) = self.ctx.as_ref().filter(|c| c.inner.sampled) {
-                ctx.inner.notes.propagate(|o| o.add_tag(tag.clone()));
-            }
             rec.tags.push(tag);
         }
     }

@@ -514,6 +514,7 @@ impl MultipartWriter {
                 let remapped = remap(run, project);
                 let ids = IdView::new(run, remapped.as_ref());
                 let id = ids.id;
+                let destination = Destination::of(run, project);
                 let main = PatchMain {
                     id,
                     name: &run.name,
@@ -522,11 +523,11 @@ impl MultipartWriter {
                     parent_run_id: ids.parent_run_id,
                     dotted_order: ids.dotted_order,
                     tags: &run.tags,
-                    session_id: match Destination::of(run, project) {
+                    session_id: match destination {
                         Destination::Project(_) => Some(Null),
                         Destination::Address(_) => None,
                     },
-                    destination: Destination::of(run, project),
+                    destination,
                     start_time: &run.start_time,
                     end_time: run.end_time.as_ref(),
                     reference_example_id: run.reference_example_id.as_ref(),

@@ -160,12 +160,18 @@ impl Baggage {
     pub fn set_address(&mut self, address: Option<&AgentAddress>) {
         self.foreign.retain(|entry| member_key(entry) != ADDRESS);
         if let Some(address) = address {
-            let mut entry = String::with_capacity(64);
-            entry.push_str(ADDRESS);
-            entry.push('=');
-            percent::encode_into(address.to_lrn().as_bytes(), &mut entry);
-            self.foreign.push(entry);
+            self.push_address_lrn(&address.to_lrn());
         }
+    }
+
+    /// Adds a `langsmith-address` entry for `lrn`, an agent address already
+    /// checked (a run context keeps its address as the LRN).
+    pub(crate) fn push_address_lrn(&mut self, lrn: &str) {
+        let mut entry = String::with_capacity(ADDRESS.len() + 1 + lrn.len() + 8);
+        entry.push_str(ADDRESS);
+        entry.push('=');
+        percent::encode_into(lrn.as_bytes(), &mut entry);
+        self.foreign.push(entry);
     }
 
     /// `langsmith-replicas` as the legacy `[[project, updates], ...]` pairs,
